@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"creditd/auth"
+	"creditd/internal/app"
+	"creditd/internal/catalog"
+	"creditd/internal/server"
+	"creditd/internal/store"
+)
+
+func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
+	cat, err := catalog.Load(cfg.CatalogFile)
+	if err != nil {
+		return err
+	}
+	keys, err := auth.LoadKeys(cfg.KeyDir, cfg.Development)
+	if err != nil {
+		return err
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL, nil)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.CheckMigrated(ctx, pool); err != nil {
+		return fmt.Errorf("%w: run creditd migrate", err)
+	}
+	ropts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("parse REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(ropts)
+	defer rdb.Close()
+
+	handler := app.Handler(app.Options{
+		Pool:          pool,
+		Redis:         rdb,
+		Catalog:       cat,
+		Keys:          keys,
+		Development:   cfg.Development,
+		Limits:        server.DefaultLimits(),
+		RatePerMinute: cfg.RatePerMin,
+		Logger:        logger,
+	})
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		logger.Info("serving", "addr", cfg.Addr, "development", cfg.Development, "catalog_items", len(cat.Items()))
+		errc <- srv.ListenAndServe()
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+func migrate(ctx context.Context, cfg config, stdout io.Writer) error {
+	pool, err := store.Open(ctx, cfg.DatabaseURL, nil)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, "migrations applied")
+	return err
+}

@@ -1,0 +1,310 @@
+// Package policy is the one place where access is decided (DESIGN.md principle 2).
+//
+// Decide is pure: it sees the viewer, the subject, the catalog item, the action, the purpose,
+// the grants, the record's state and the time, and returns a decision with its reason. It does
+// no I/O; resolvers, services and loaders never decide access themselves.
+package policy
+
+import (
+	"time"
+
+	"creditd/internal/apperr"
+	"creditd/internal/catalog"
+)
+
+// Role is the caller's role, from the verified token.
+type Role string
+
+const (
+	Institution Role = "INSTITUTION"
+	Enterprise  Role = "ENTERPRISE"
+	Provider    Role = "PROVIDER"
+	Operator    Role = "OPERATOR"
+)
+
+// Viewer is the authenticated caller.
+type Viewer struct {
+	Role Role
+	Org  string // institution code, the enterprise's USCC, or provider code
+}
+
+// Action is what the viewer wants to do.
+type Action int
+
+const (
+	// LookUp finds one enterprise by its code (Subject set).
+	LookUp Action = iota
+	// Search lists enterprises by name, region or industry (no Subject).
+	Search
+	// ViewSection reads one catalog item's section about Subject.
+	ViewSection
+	// ViewRecord reads one record of a section (Record set).
+	ViewRecord
+	// Submit loads records of Item (providers, collected items).
+	Submit
+)
+
+// Decision is a section-level answer, as in the API's Decision enum.
+type Decision string
+
+const (
+	Visible     Decision = "VISIBLE"
+	NeedsGrant  Decision = "NEEDS_GRANT"
+	VerifyOnly  Decision = "VERIFY_ONLY"
+	ModelOnly   Decision = "MODEL_ONLY"
+	Unavailable Decision = "UNAVAILABLE"
+	Denied      Decision = "DENIED"
+)
+
+// Record annotations.
+const (
+	UnderObjection    = "UNDER_OBJECTION"
+	SelfReported      = "SELF_REPORTED"
+	Repaired          = "REPAIRED"
+	OutsideDisclosure = "OUTSIDE_DISCLOSURE"
+	Deleted           = "DELETED"
+	Withdrawn         = "WITHDRAWN"
+)
+
+// Purposes an institution may state (R14).
+var purposes = map[string]bool{
+	"LOAN_APPLICATION": true, "CREDIT_REVIEW": true, "POST_LOAN_MONITORING": true,
+	"GUARANTEE_SCREENING": true, "INSURANCE_UNDERWRITING": true,
+}
+
+// Record is the state of one record that access depends on.
+type Record struct {
+	OccurredOn     time.Time  // calendar date (UTC midnight)
+	EndsOn         *time.Time // calendar date (UTC midnight), nil if none
+	Severity       string     // admin.penalty: minor | ordinary | serious
+	Repaired       bool
+	Deleted        bool
+	Withdrawn      bool
+	UnderObjection bool
+	SelfReported   bool
+}
+
+// Request is everything a decision depends on.
+type Request struct {
+	Viewer  Viewer
+	Subject string        // the subject enterprise's USCC; "" for Search
+	Item    *catalog.Item // for ViewSection, ViewRecord and Submit
+	Action  Action
+	Purpose string  // "" when none was given
+	Record  *Record // for ViewRecord
+	Now     time.Time
+}
+
+// Result is a decision.
+//
+// For LookUp, Search and Submit, Allowed says whether to proceed; when it is false, Code and
+// Reason form the caller's error. For ViewSection, Decision and Reason describe the section
+// (Code is set only when the whole request is refused). For ViewRecord, Allowed says whether
+// the record is shown and Annotations are the ones this viewer sees.
+type Result struct {
+	Allowed     bool
+	Decision    Decision
+	Code        apperr.Code
+	Reason      string
+	Annotations []string
+}
+
+func refuse(code apperr.Code, reason string) Result {
+	return Result{Code: code, Reason: reason, Decision: Denied}
+}
+
+func allow() Result { return Result{Allowed: true} }
+
+// Decide returns the decision for r. It is pure and total: an unknown role or action is refused.
+func Decide(r Request) Result {
+	if res, ok := gate(r); !ok {
+		return res
+	}
+	switch r.Action {
+	case LookUp, Search:
+		return allow()
+	case Submit:
+		return decideSubmit(r)
+	case ViewSection:
+		return decideSection(r)
+	case ViewRecord:
+		return decideRecord(r)
+	}
+	return refuse(apperr.Forbidden, "unknown action")
+}
+
+// gate applies the request-level rules: roles, purpose, the subject's own data.
+func gate(r Request) (Result, bool) {
+	switch r.Viewer.Role {
+	case Institution:
+		if r.Action == Submit {
+			return refuse(apperr.Forbidden, "only a data provider may submit records"), false
+		}
+		if r.Purpose == "" {
+			return refuse(apperr.PurposeRequired, "institutions must state a purpose"), false
+		}
+		if !purposes[r.Purpose] {
+			return refuse(apperr.BadInput, "purpose is not one of the allowed purposes"), false
+		}
+	case Enterprise:
+		if r.Action == Submit {
+			return refuse(apperr.Forbidden, "only a data provider may submit records"), false
+		}
+		if r.Action == Search {
+			return refuse(apperr.Forbidden, "an enterprise may read only its own information"), false
+		}
+		if r.Subject != r.Viewer.Org {
+			return refuse(apperr.Forbidden, "an enterprise may read only its own information"), false
+		}
+	case Provider:
+	case Operator:
+		if r.Action == Submit {
+			return refuse(apperr.Forbidden, "only a data provider may submit records"), false
+		}
+	default:
+		return refuse(apperr.Forbidden, "unknown role"), false
+	}
+	if r.Viewer.Org == "" {
+		return refuse(apperr.Forbidden, "the token names no organization"), false
+	}
+	if (r.Action == ViewSection || r.Action == ViewRecord || r.Action == Submit) && r.Item == nil {
+		return refuse(apperr.BadInput, "no catalog item"), false
+	}
+	if r.Action == ViewRecord && r.Record == nil {
+		return refuse(apperr.BadInput, "no record"), false
+	}
+	return Result{}, true
+}
+
+func decideSubmit(r Request) Result {
+	if r.Viewer.Role != Provider || r.Item.Provider != r.Viewer.Org {
+		return refuse(apperr.Forbidden, "item "+r.Item.Code+" is supplied by another provider")
+	}
+	if r.Item.Mode != catalog.Collected {
+		return refuse(apperr.BadInput, "item "+r.Item.Code+" is not collected: the platform reads it from the provider live")
+	}
+	return allow()
+}
+
+func section(d Decision, reason string) Result {
+	return Result{Allowed: d == Visible, Decision: d, Reason: reason}
+}
+
+func decideSection(r Request) Result {
+	it := r.Item
+	switch r.Viewer.Role {
+	case Operator:
+		if it.Mode == catalog.ProviderVerify {
+			return section(Unavailable, "held only by the provider, which answers verifications")
+		}
+		return section(Visible, "operator access for objection handling and audit; this read is recorded")
+	case Enterprise:
+		if it.Mode == catalog.ProviderVerify {
+			return section(Unavailable, "held only by the provider, which answers verifications; the platform stores no copy")
+		}
+		return section(Visible, "your own information, free of charge")
+	case Provider:
+		if it.Provider != r.Viewer.Org {
+			return section(Denied, "supplied by another provider")
+		}
+		if it.Mode == catalog.ProviderVerify {
+			return section(Unavailable, "held by you; the platform stores no copy")
+		}
+		return section(Visible, "records you supplied")
+	case Institution:
+		switch it.Access {
+		case catalog.Public:
+			return section(Visible, "public credit information, inside its disclosure period")
+		case catalog.Authorized:
+			return section(NeedsGrant, "needs the enterprise's authorization for this item and purpose")
+		case catalog.VerifyOnly:
+			return section(VerifyOnly, "usable but not visible: only verification of a claim, under the enterprise's authorization")
+		case catalog.ModelOnly:
+			return section(ModelOnly, "usable but not visible: used only inside platform models")
+		}
+	}
+	return section(Denied, "no access")
+}
+
+func decideRecord(r Request) Result {
+	sec := decideSection(r)
+	if sec.Decision != Visible {
+		return Result{Decision: sec.Decision, Reason: sec.Reason}
+	}
+	rec := r.Record
+	inWindow := InWindow(r.Item, rec, Today(r.Now))
+	var all []string
+	if rec.UnderObjection {
+		all = append(all, UnderObjection)
+	}
+	if rec.SelfReported {
+		all = append(all, SelfReported)
+	}
+	if rec.Repaired {
+		all = append(all, Repaired)
+	}
+	if !inWindow {
+		all = append(all, OutsideDisclosure)
+	}
+	if rec.Deleted {
+		all = append(all, Deleted)
+	}
+	if rec.Withdrawn {
+		all = append(all, Withdrawn)
+	}
+	if r.Viewer.Role != Institution {
+		// The subject, the item's provider and operators see every record, fully annotated.
+		return Result{Allowed: true, Decision: Visible, Annotations: nonNil(all)}
+	}
+	if !inWindow || rec.Repaired || rec.Deleted || rec.Withdrawn {
+		// Absent without a trace: no reason that could hint at the record.
+		return Result{Decision: Visible}
+	}
+	var shown []string
+	for _, a := range all {
+		if a == UnderObjection || a == SelfReported {
+			shown = append(shown, a)
+		}
+	}
+	return Result{Allowed: true, Decision: Visible, Annotations: nonNil(shown)}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// shanghai is China Standard Time; the country keeps no daylight saving time.
+var shanghai = time.FixedZone("Asia/Shanghai", 8*60*60)
+
+// Today returns the calendar date of now in Asia/Shanghai, as UTC midnight.
+func Today(now time.Time) time.Time {
+	y, m, d := now.In(shanghai).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// InWindow reports whether a record of item is inside its disclosure window on today
+// (a calendar date at UTC midnight): occurredOn <= today < occurredOn + period, or, for
+// while_listed items, occurredOn <= today < endsOn (no endsOn: still listed).
+func InWindow(item *catalog.Item, rec *Record, today time.Time) bool {
+	if today.Before(rec.OccurredOn) {
+		return false
+	}
+	d := item.Disclosure
+	switch d.Kind {
+	case catalog.DiscloseAlways:
+		return true
+	case catalog.DiscloseWhileListed:
+		return rec.EndsOn == nil || today.Before(*rec.EndsOn)
+	case catalog.DiscloseBySeverity:
+		p, ok := d.BySeverity[rec.Severity]
+		if !ok {
+			return false // unknown severity: never disclosed (safe side)
+		}
+		return today.Before(p.AddTo(rec.OccurredOn))
+	default:
+		return today.Before(d.Period.AddTo(rec.OccurredOn))
+	}
+}
