@@ -9,7 +9,9 @@ import (
 	"context"
 	"creditd/graph/generated"
 	"creditd/graph/model"
+	"creditd/internal/claim"
 	"creditd/internal/credit"
+	"creditd/internal/grants"
 	"creditd/internal/notice"
 	"creditd/internal/uscc"
 	"encoding/json"
@@ -18,17 +20,41 @@ import (
 
 // Grant is the resolver for the grant field.
 func (r *mutationResolver) Grant(ctx context.Context, input model.GrantInput) (*model.Grant, error) {
-	return nil, notImplemented("grant")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g, err := r.GrantSvc.Give(ctx, v, grantInput(input))
+	if err != nil {
+		return nil, err
+	}
+	return r.grant(g), nil
 }
 
 // RevokeGrant is the resolver for the revokeGrant field.
 func (r *mutationResolver) RevokeGrant(ctx context.Context, id string) (*model.Grant, error) {
-	return nil, notImplemented("revokeGrant")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g, err := r.GrantSvc.Revoke(ctx, v, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.grant(g), nil
 }
 
 // Verify is the resolver for the verify field.
-func (r *mutationResolver) Verify(ctx context.Context, uscc uscc.Code, item string, claim model.ClaimInput, purpose model.Purpose) (*model.VerifyResult, error) {
-	return nil, notImplemented("verify")
+func (r *mutationResolver) Verify(ctx context.Context, uscc uscc.Code, item string, claimArg model.ClaimInput, purpose model.Purpose) (*model.VerifyResult, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ans, err := r.Verifier.Verify(ctx, v, string(uscc), item, claim.Claim{Field: claimArg.Field, Op: claim.Op(claimArg.Op), Value: claimArg.Value}, string(purpose))
+	if err != nil {
+		return nil, err
+	}
+	return &model.VerifyResult{Result: model.VerifyOutcome(ans.Outcome), EffectiveValue: ans.EffectiveValue}, nil
 }
 
 // SubmitRecords is the resolver for the submitRecords field.
@@ -178,7 +204,26 @@ func (r *queryResolver) AccessLog(ctx context.Context, first *int, after *string
 
 // Grants is the resolver for the grants field.
 func (r *queryResolver) Grants(ctx context.Context, first *int, after *string) (*model.GrantConnection, error) {
-	return nil, notImplemented("grants")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := 20
+	if first != nil {
+		n = *first
+	}
+	page, err := r.GrantSvc.List(ctx, v, n, str(after))
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.GrantConnection{Edges: make([]*model.GrantEdge, 0, len(page.Grants)), PageInfo: &model.PageInfo{HasNextPage: page.HasNext}}
+	for _, g := range page.Grants {
+		conn.Edges = append(conn.Edges, &model.GrantEdge{Node: r.grant(g), Cursor: grants.Cursor(g.ID)})
+	}
+	if page.EndCursor != "" {
+		conn.PageInfo.EndCursor = &page.EndCursor
+	}
+	return conn, nil
 }
 
 // UsageFeedback is the resolver for the usageFeedback field.

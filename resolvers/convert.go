@@ -9,6 +9,7 @@ import (
 	"creditd/internal/apperr"
 	"creditd/internal/catalog"
 	"creditd/internal/credit"
+	"creditd/internal/grants"
 	"creditd/internal/policy"
 	"creditd/internal/uscc"
 )
@@ -113,4 +114,34 @@ func record(r credit.ShownRecord) *model.Record {
 // notImplemented answers operations of later capabilities.
 func notImplemented(op string) error {
 	return apperr.New(apperr.NotImplemented, "%s is not available yet", op)
+}
+
+func grantInput(in model.GrantInput) grants.Input {
+	out := grants.Input{
+		Institution: in.Institution, Items: in.Items, Purposes: make([]string, 0, len(in.Purposes)),
+		Actions: make([]string, 0, len(in.Actions)), ValidFrom: in.ValidFrom, ValidUntil: in.ValidUntil,
+		Method: string(in.Method), Evidence: in.Evidence, RiskNoticeVersion: in.RiskNoticeVersion,
+	}
+	for _, p := range in.Purposes {
+		out.Purposes = append(out.Purposes, string(p))
+	}
+	for _, a := range in.Actions {
+		out.Actions = append(out.Actions, string(a))
+	}
+	return out
+}
+
+func (r *Resolver) grant(g grants.Grant) *model.Grant {
+	out := &model.Grant{
+		ID: g.ID, Institution: g.Institution, Enterprise: uscc.Code(g.Enterprise), Items: g.Items,
+		ValidFrom: g.ValidFrom, ValidUntil: g.ValidUntil, Method: model.GrantMethod(g.Method),
+		Status: model.GrantStatus(g.Status(r.Clock())), Receipt: g.Receipt,
+	}
+	for _, a := range g.Actions {
+		out.Actions = append(out.Actions, model.Action(a))
+	}
+	for _, p := range g.Purposes {
+		out.Purposes = append(out.Purposes, model.Purpose(p))
+	}
+	return out
 }

@@ -4,10 +4,13 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"creditd/internal/catalog"
 	"creditd/internal/credit"
+	"creditd/internal/grants"
 	"creditd/internal/ingest"
+	"creditd/internal/verification"
 )
 
 // Submitter loads records pushed by a provider.
@@ -20,4 +23,10 @@ type Resolver struct {
 	Cat    *catalog.Catalog // the catalog of credit information
 	Credit *credit.Service
 	Ingest Submitter
+	// GrantSvc gives, revokes and lists authorizations.
+	GrantSvc *grants.Service
+	// Verifier answers verifications.
+	Verifier *verification.Service
+	// Clock tells grant statuses.
+	Clock func() time.Time
 }

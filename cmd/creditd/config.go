@@ -8,14 +8,16 @@ import (
 
 // config is the process configuration, from the environment only.
 type config struct {
-	DatabaseURL string
-	RedisURL    string
-	Addr        string
-	Development bool
-	KeyDir      string
-	CatalogFile string
-	LogLevel    slog.Level
-	RatePerMin  int
+	DatabaseURL  string
+	RedisURL     string
+	Addr         string
+	Development  bool
+	KeyDir       string
+	CatalogFile  string
+	LogLevel     slog.Level
+	RatePerMin   int
+	Providers    string // CREDITD_PROVIDERS: CODE=URL,… of providers' interfaces
+	VerifyBudget int
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -26,6 +28,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		KeyDir:      getenv("CREDITD_KEY_DIR"),
 		CatalogFile: getenv("CREDITD_CATALOG"),
 		RatePerMin:  600,
+		Providers:   getenv("CREDITD_PROVIDERS"),
 	}
 	switch m := or(getenv("CREDITD_MODE"), "production"); m {
 	case "development":
@@ -51,6 +54,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("CREDITD_RATE_PER_MINUTE must be a non-negative integer, not %q", v)
 		}
 		c.RatePerMin = n
+	}
+	if v := getenv("CREDITD_VERIFY_BUDGET"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("CREDITD_VERIFY_BUDGET must be a positive integer, not %q", v)
+		}
+		c.VerifyBudget = n
 	}
 	return c, nil
 }

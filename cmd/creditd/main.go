@@ -7,9 +7,12 @@
 //	                              print a development access token
 //	creditd ingest --provider P --item I [--format csv|ndjson] FILE
 //	                              load a provider's records from a file
+//	creditd receipt verify --jwks FILE RECEIPT
+//	                              verify a grant receipt offline against published keys
 //
 // Configuration comes from the environment: DATABASE_URL, REDIS_URL, CREDITD_ADDR,
-// CREDITD_MODE (development | production), CREDITD_KEY_DIR, CREDITD_CATALOG.
+// CREDITD_MODE (development | production), CREDITD_KEY_DIR, CREDITD_CATALOG, CREDITD_PROVIDERS,
+// CREDITD_VERIFY_BUDGET.
 package main
 
 import (
@@ -25,7 +28,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		var ue usageError
@@ -45,7 +48,9 @@ const usage = `usage:
   creditd seed --demo [--seed N] [--enterprises N]
   creditd token --role INSTITUTION|ENTERPRISE|PROVIDER|OPERATOR --org ORG [--sub NAME] [--ttl 1h]
   creditd ingest --provider P --item I [--format csv|ndjson] FILE
+  creditd receipt verify --jwks FILE RECEIPT|-
 environment: DATABASE_URL REDIS_URL CREDITD_ADDR CREDITD_MODE CREDITD_KEY_DIR CREDITD_CATALOG
+             CREDITD_PROVIDERS CREDITD_VERIFY_BUDGET CREDITD_RATE_PER_MINUTE CREDITD_LOG_LEVEL
 `
 
 type usageError struct{ msg string }
@@ -53,9 +58,12 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 // run is the whole program; main only wires the process to it.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{"no command"}
+	}
+	if args[0] == "receipt" { // offline: needs no configuration
+		return receiptCmd(args[1:], stdin, stdout)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -64,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	switch args[0] {
 	case "serve":
-		return serve(ctx, cfg, logger)
+		return serve(ctx, cfg, getenv, logger)
 	case "migrate":
 		return migrate(ctx, cfg, stdout)
 	case "seed":

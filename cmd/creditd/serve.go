@@ -14,11 +14,12 @@ import (
 	"creditd/auth"
 	"creditd/internal/app"
 	"creditd/internal/catalog"
+	"creditd/internal/connector"
 	"creditd/internal/server"
 	"creditd/internal/store"
 )
 
-func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg config, getenv func(string) string, logger *slog.Logger) error {
 	cat, err := catalog.Load(cfg.CatalogFile)
 	if err != nil {
 		return err
@@ -42,6 +43,18 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	rdb := redis.NewClient(ropts)
 	defer rdb.Close()
 
+	var providers *connector.Client
+	if cfg.Providers != "" {
+		eps, err := connector.ParseProviders(cfg.Providers, getenv)
+		if err != nil {
+			return fmt.Errorf("CREDITD_PROVIDERS: %w", err)
+		}
+		providers, err = connector.New(connector.Options{Providers: eps, Logger: logger})
+		if err != nil {
+			return fmt.Errorf("providers: %w", err)
+		}
+		defer providers.Close()
+	}
 	handler := app.Handler(app.Options{
 		Pool:          pool,
 		Redis:         rdb,
@@ -51,6 +64,8 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Limits:        server.DefaultLimits(),
 		RatePerMinute: cfg.RatePerMin,
 		Logger:        logger,
+		Providers:     providers,
+		VerifyBudget:  cfg.VerifyBudget,
 	})
 	srv := &http.Server{
 		Addr:              cfg.Addr,

@@ -15,12 +15,15 @@ import (
 
 	"creditd/auth"
 	"creditd/internal/catalog"
+	"creditd/internal/connector"
 	"creditd/internal/credit"
+	"creditd/internal/grants"
 	"creditd/internal/ingest"
 	"creditd/internal/orgs"
 	"creditd/internal/ratelimit"
 	"creditd/internal/server"
 	"creditd/internal/store"
+	"creditd/internal/verification"
 	"creditd/resolvers"
 )
 
@@ -35,6 +38,12 @@ type Options struct {
 	RatePerMinute int              // 0: no rate limiting
 	Now           func() time.Time // nil: the wall clock
 	Logger        *slog.Logger
+	// Providers reaches providers' interfaces (provider_api, provider_verify); nil makes
+	// those items UNAVAILABLE.
+	Providers *connector.Client
+	// VerifyBudget is the verifications per (institution, enterprise, item) in 30 days;
+	// 0 takes the default.
+	VerifyBudget int
 }
 
 // Handler returns the service's HTTP handler.
@@ -42,16 +51,26 @@ func Handler(o Options) http.Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	creditSvc := credit.NewService(o.Pool, o.Catalog, o.Now)
+	copts := credit.Options{Now: o.Now, Logger: o.Logger}
+	vopts := verification.Options{Budget: o.VerifyBudget, Now: o.Now, Logger: o.Logger}
+	if o.Providers != nil {
+		copts.Live = o.Providers
+		vopts.Provider = o.Providers
+	}
+	creditSvc := credit.NewService(o.Pool, o.Catalog, copts)
+	orgStore := orgs.NewStore(o.Pool)
 	cfg := server.Config{
 		Development: o.Development,
 		Limits:      o.Limits,
 		Resolver: &resolvers.Resolver{
-			Cat:    o.Catalog,
-			Credit: creditSvc,
-			Ingest: ingest.NewLoader(o.Pool, o.Catalog, ingest.Options{Now: o.Now, Logger: o.Logger}),
+			Cat:      o.Catalog,
+			Credit:   creditSvc,
+			Ingest:   ingest.NewLoader(o.Pool, o.Catalog, ingest.Options{Now: o.Now, Logger: o.Logger}),
+			GrantSvc: grants.NewService(o.Pool, o.Catalog, orgStore, o.Keys, o.Now),
+			Verifier: verification.NewService(o.Pool, o.Catalog, vopts),
+			Clock:    o.Now,
 		},
-		Auth:           auth.NewAuthenticator(auth.NewVerifier(o.Keys.Public(), auth.VerifierOptions{Now: o.Now}), orgs.NewStore(o.Pool), o.Logger),
+		Auth:           auth.NewAuthenticator(auth.NewVerifier(o.Keys.Public(), auth.VerifierOptions{Now: o.Now}), orgStore, o.Logger),
 		Keys:           o.Keys,
 		Ready:          readiness{pool: o.Pool},
 		RequestContext: creditSvc.WithLoader,

@@ -20,6 +20,8 @@ import (
 	"creditd/auth"
 	"creditd/internal/app"
 	"creditd/internal/catalog"
+	"creditd/internal/connector"
+	"creditd/internal/connector/sim"
 	"creditd/internal/orgs"
 	"creditd/internal/server"
 	"creditd/internal/store"
@@ -54,6 +56,7 @@ func (c *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEnd
 type env struct {
 	t      *testing.T
 	srv    *httptest.Server
+	sim    *httptest.Server
 	pool   *pgxpool.Pool
 	keys   *auth.KeySet
 	trips  *roundTrips
@@ -62,9 +65,12 @@ type env struct {
 }
 
 type envOptions struct {
-	limits      *server.Limits
-	ratePerMin  int
-	development bool
+	limits       *server.Limits
+	ratePerMin   int
+	development  bool
+	verifyBudget int
+	// sim starts a provider simulator and connects the platform to it.
+	sim bool
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -95,14 +101,34 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.limits != nil {
 		limits = *o.limits
 	}
-	h := app.Handler(app.Options{
+	e := &env{t: t, pool: pool, keys: keys, trips: trips, orgs: orgs.NewStore(pool)}
+	opts := app.Options{
 		Pool: pool, Redis: rdb, Catalog: cat, Keys: keys, Development: o.development,
 		Limits: limits, RatePerMinute: o.ratePerMin, Now: func() time.Time { return now },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	srv := httptest.NewServer(h)
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), VerifyBudget: o.verifyBudget,
+	}
+	if o.sim {
+		h, err := sim.NewHandler(sim.Options{AsOf: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.sim = httptest.NewServer(h)
+		t.Cleanup(e.sim.Close)
+		eps := map[string]connector.Endpoint{}
+		for _, p := range []string{"TAX", "HF", "GRID", "NRA"} {
+			eps[p] = connector.Endpoint{BaseURL: e.sim.URL + "/" + p}
+		}
+		client, err := connector.New(connector.Options{Providers: eps, Timeout: time.Second, Retries: 1, Backoff: 10 * time.Millisecond,
+			Breaker: connector.BreakerSettings{Failures: 3, CoolDown: time.Minute}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(client.Close)
+		opts.Providers = client
+	}
+	srv := httptest.NewServer(app.Handler(opts))
 	t.Cleanup(srv.Close)
-	e := &env{t: t, srv: srv, pool: pool, keys: keys, trips: trips, orgs: orgs.NewStore(pool), client: srv.Client()}
+	e.srv, e.client = srv, srv.Client()
 	for _, in := range []orgs.Institution{
 		{Code: "DEMO-BANK", Name: "示范银行", Kind: "bank"},
 		{Code: "DEMO-GUARANTOR", Name: "示范担保", Kind: "guarantor"},

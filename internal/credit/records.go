@@ -3,12 +3,16 @@ package credit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"creditd/internal/grants"
+	"creditd/internal/policy"
 )
 
 // Record is one stored credit record.
@@ -71,40 +75,68 @@ func scanRecords(rows pgx.Rows) ([]Record, error) {
 	return out, nil
 }
 
-// enterpriseAndRecords reads an enterprise and the records of the given items (all items when
-// items is nil) in one round trip. found is false when no enterprise has the code.
-func (s *store) enterpriseAndRecords(ctx context.Context, code string, items []string) (e EnterpriseRow, recs []Record, found bool, err error) {
+// facts are what the policy needs to know about one enterprise for one viewer: its records
+// and, for an institution, the grants the enterprise gave it.
+type facts struct {
+	Records []Record
+	Grants  []policy.Grant
+}
+
+// enterpriseAndFacts reads an enterprise, its records and its grants to institution (none when
+// institution is "") in one round trip. found is false when no enterprise has the code.
+func (s *store) enterpriseAndFacts(ctx context.Context, code, institution string) (e EnterpriseRow, f facts, found bool, err error) {
 	b := &pgx.Batch{}
 	b.Queue(`SELECT `+enterpriseCols+` FROM enterprises WHERE uscc = $1`, code)
-	b.Queue(`SELECT `+recordCols+` FROM records WHERE uscc = $1 AND ($2::text[] IS NULL OR item = ANY($2)) ORDER BY item, occurred_on DESC, source_id`, code, items)
+	b.Queue(`SELECT `+recordCols+` FROM records WHERE uscc = $1 ORDER BY item, occurred_on DESC, source_id`, code)
+	if institution != "" {
+		b.Queue(grants.ForInstitution, code, institution)
+	}
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
 	e, err = scanEnterprise(br.QueryRow())
 	switch {
-	case err == pgx.ErrNoRows:
+	case errors.Is(err, pgx.ErrNoRows):
 		found = false
 	case err != nil:
-		return e, nil, false, fmt.Errorf("read enterprise: %w", err)
+		return e, f, false, fmt.Errorf("read enterprise: %w", err)
 	default:
 		found = true
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return e, nil, false, fmt.Errorf("read records: %w", err)
+		return e, f, false, fmt.Errorf("read records: %w", err)
 	}
-	recs, err = scanRecords(rows)
-	if err != nil {
-		return e, nil, false, err
+	if f.Records, err = scanRecords(rows); err != nil {
+		return e, f, false, err
+	}
+	if institution != "" {
+		rows, err := br.Query()
+		if err != nil {
+			return e, f, false, fmt.Errorf("read grants: %w", err)
+		}
+		gs, err := grants.ScanAll(rows)
+		if err != nil {
+			return e, f, false, err
+		}
+		f.Grants = policyGrants(gs)
 	}
 	if err := br.Close(); err != nil {
-		return e, nil, false, fmt.Errorf("read enterprise: %w", err)
+		return e, f, false, fmt.Errorf("read enterprise: %w", err)
 	}
-	return e, recs, found, nil
+	return e, f, found, nil
+}
+
+func policyGrants(gs []grants.Grant) []policy.Grant {
+	out := make([]policy.Grant, 0, len(gs))
+	for _, g := range gs {
+		out = append(out, g.Policy())
+	}
+	return out
 }
 
 func (s *store) enterprise(ctx context.Context, code string) (EnterpriseRow, bool, error) {
 	e, err := scanEnterprise(s.pool.QueryRow(ctx, `SELECT `+enterpriseCols+` FROM enterprises WHERE uscc = $1`, code))
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return e, false, nil
 	}
 	if err != nil {
@@ -113,9 +145,17 @@ func (s *store) enterprise(ctx context.Context, code string) (EnterpriseRow, boo
 	return e, true, nil
 }
 
-// recordsOf reads the records of several enterprises at once (for batched section loading).
-func (s *store) recordsOf(ctx context.Context, codes []string) (map[string][]Record, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+recordCols+` FROM records WHERE uscc = ANY($1) ORDER BY uscc, item, occurred_on DESC, source_id`, codes)
+// factsOf reads the facts of several enterprises for one viewer at once, in one round trip
+// (for batched section loading).
+func (s *store) factsOf(ctx context.Context, codes []string, institution string) (map[string]facts, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+recordCols+` FROM records WHERE uscc = ANY($1) ORDER BY uscc, item, occurred_on DESC, source_id`, codes)
+	if institution != "" {
+		b.Queue(`SELECT `+grants.Columns+` FROM grants WHERE uscc = ANY($1) AND institution = $2`, codes, institution)
+	}
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+	rows, err := br.Query()
 	if err != nil {
 		return nil, fmt.Errorf("read records: %w", err)
 	}
@@ -123,12 +163,32 @@ func (s *store) recordsOf(ctx context.Context, codes []string) (map[string][]Rec
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string][]Record, len(codes))
+	out := make(map[string]facts, len(codes))
 	for _, c := range codes {
-		out[c] = nil // present even when the enterprise has no records
+		out[c] = facts{} // present even when the enterprise has no records
 	}
 	for _, r := range recs {
-		out[r.USCC] = append(out[r.USCC], r)
+		f := out[r.USCC]
+		f.Records = append(f.Records, r)
+		out[r.USCC] = f
+	}
+	if institution != "" {
+		rows, err := br.Query()
+		if err != nil {
+			return nil, fmt.Errorf("read grants: %w", err)
+		}
+		gs, err := grants.ScanAll(rows)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range gs {
+			f := out[g.Enterprise]
+			f.Grants = append(f.Grants, g.Policy())
+			out[g.Enterprise] = f
+		}
+	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("read records: %w", err)
 	}
 	return out, nil
 }

@@ -7,6 +7,9 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +18,7 @@ import (
 
 	"creditd/internal/apperr"
 	"creditd/internal/catalog"
+	"creditd/internal/connector"
 	"creditd/internal/policy"
 )
 
@@ -25,6 +29,15 @@ type Section struct {
 	Reason   string
 	// Records is nil unless Decision is VISIBLE.
 	Records []ShownRecord
+	// GrantID is the grant under which an institution sees the section, if any.
+	GrantID string
+	// Live is true when the records were fetched from the provider for this answer.
+	Live bool
+}
+
+// LiveSource fetches provider_api records from their provider (interface call, 接口调用).
+type LiveSource interface {
+	FetchRecords(ctx context.Context, provider, item, uscc string) ([]connector.Record, error)
 }
 
 // ShownRecord is a record with the annotations this viewer sees.
@@ -51,17 +64,30 @@ type Page struct {
 
 // Service answers credit-information reads.
 type Service struct {
-	st  store
-	cat *catalog.Catalog
-	now func() time.Time
+	st      store
+	cat     *catalog.Catalog
+	liveSrc LiveSource
+	now     func() time.Time
+	logger  *slog.Logger
 }
 
-// NewService returns a service reading from pool; now is the clock (time.Now when nil).
-func NewService(pool *pgxpool.Pool, cat *catalog.Catalog, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
+// Options configure a Service.
+type Options struct {
+	// Live fetches provider_api items; nil makes them UNAVAILABLE.
+	Live   LiveSource
+	Now    func() time.Time // time.Now when nil
+	Logger *slog.Logger
+}
+
+// NewService returns a service reading from pool.
+func NewService(pool *pgxpool.Pool, cat *catalog.Catalog, o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	return &Service{st: store{pool: pool}, cat: cat, now: now}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{st: store{pool: pool}, cat: cat, liveSrc: o.Live, now: o.Now, logger: o.Logger}
 }
 
 func refused(res policy.Result) error {
@@ -144,59 +170,98 @@ func (s *Service) Sections(ctx context.Context, v policy.Viewer, code, purpose s
 	if res := policy.Decide(policy.Request{Viewer: v, Subject: code, Action: policy.LookUp, Purpose: purpose, Now: now}); !res.Allowed {
 		return nil, refused(res)
 	}
-	var recs []Record
-	if anyVisible(v, code, purpose, its, now) {
-		if l, ok := ctx.Value(loaderKey{}).(*dataloadgen.Loader[string, []Record]); ok {
-			recs, err = l.Load(ctx, code)
-		} else {
-			var m map[string][]Record
-			m, err = s.st.recordsOf(ctx, []string{code})
-			recs = m[code]
-		}
-		if err != nil {
-			return nil, err
-		}
+	key := factsKey{USCC: code, Institution: institutionOf(v)}
+	var f facts
+	if l, ok := ctx.Value(loaderKey{}).(*dataloadgen.Loader[factsKey, facts]); ok {
+		f, err = l.Load(ctx, key)
+	} else {
+		var m map[string]facts
+		m, err = s.st.factsOf(ctx, []string{code}, key.Institution)
+		f = m[code]
 	}
-	return s.assemble(v, code, purpose, its, recs, now), nil
+	if err != nil {
+		return nil, err
+	}
+	return s.assemble(ctx, v, code, purpose, its, f, now), nil
 }
 
-func anyVisible(v policy.Viewer, code, purpose string, its []*catalog.Item, now time.Time) bool {
-	for _, it := range its {
-		if policy.Decide(policy.Request{Viewer: v, Subject: code, Item: it, Action: policy.ViewSection, Purpose: purpose, Now: now}).Decision == policy.Visible {
-			return true
-		}
+func institutionOf(v policy.Viewer) string {
+	if v.Role == policy.Institution {
+		return v.Org
 	}
-	return false
+	return ""
 }
 
-// assemble builds the sections from the enterprise's records, asking the policy about each
-// section and each record.
-func (s *Service) assemble(v policy.Viewer, code, purpose string, its []*catalog.Item, recs []Record, now time.Time) []Section {
+// assemble builds the sections from the enterprise's facts, asking the policy about each
+// section and each record. Visible provider_api sections are fetched live, concurrently.
+func (s *Service) assemble(ctx context.Context, v policy.Viewer, code, purpose string, its []*catalog.Item, f facts, now time.Time) []Section {
 	byItem := map[string][]Record{}
-	for _, r := range recs {
+	for _, r := range f.Records {
 		byItem[r.Item] = append(byItem[r.Item], r)
 	}
-	out := make([]Section, 0, len(its))
-	for _, it := range its {
-		base := policy.Request{Viewer: v, Subject: code, Item: it, Purpose: purpose, Now: now}
+	out := make([]Section, len(its))
+	var wg sync.WaitGroup
+	for i, it := range its {
+		base := policy.Request{Viewer: v, Subject: code, Item: it, Purpose: purpose, Grants: f.Grants, Now: now}
 		req := base
 		req.Action = policy.ViewSection
 		res := policy.Decide(req)
-		sec := Section{Item: it, Decision: res.Decision, Reason: res.Reason}
-		if res.Decision == policy.Visible {
-			sec.Records = []ShownRecord{}
-			for _, r := range byItem[it.Code] {
-				rr := base
-				rr.Action = policy.ViewRecord
-				rr.Record = &policy.Record{OccurredOn: r.OccurredOn, EndsOn: r.EndsOn, Severity: r.Severity}
-				if d := policy.Decide(rr); d.Allowed {
-					sec.Records = append(sec.Records, ShownRecord{Record: r, Annotations: d.Annotations})
-				}
-			}
+		out[i] = Section{Item: it, Decision: res.Decision, Reason: res.Reason, GrantID: res.GrantID}
+		if res.Decision != policy.Visible {
+			continue
 		}
-		out = append(out, sec)
+		if it.Mode == catalog.ProviderAPI {
+			wg.Add(1)
+			go func(sec *Section) {
+				defer wg.Done()
+				s.live(ctx, sec, base)
+			}(&out[i])
+			continue
+		}
+		out[i].Records = shown(base, byItem[it.Code])
+	}
+	wg.Wait()
+	return out
+}
+
+// shown keeps the records the policy lets the viewer see, with their annotations.
+func shown(base policy.Request, recs []Record) []ShownRecord {
+	out := []ShownRecord{}
+	for _, r := range recs {
+		rr := base
+		rr.Action = policy.ViewRecord
+		rr.Record = &policy.Record{OccurredOn: r.OccurredOn, EndsOn: r.EndsOn, Severity: r.Severity}
+		if d := policy.Decide(rr); d.Allowed {
+			out = append(out, ShownRecord{Record: r, Annotations: d.Annotations})
+		}
 	}
 	return out
+}
+
+// live fetches a provider_api section from its provider; nothing fetched is stored. A provider
+// that is not configured, down or slow makes the section UNAVAILABLE.
+func (s *Service) live(ctx context.Context, sec *Section, base policy.Request) {
+	it := sec.Item
+	if s.liveSrc == nil {
+		sec.Decision, sec.Reason = policy.Unavailable, "the provider's interface is not configured on this platform"
+		return
+	}
+	got, err := s.liveSrc.FetchRecords(ctx, it.Provider, it.Code, base.Subject)
+	if err != nil {
+		s.logger.WarnContext(ctx, "live section unavailable", "item", it.Code, "provider", it.Provider, "err", err)
+		sec.Decision, sec.Reason = policy.Unavailable, "the provider could not be reached; try again later"
+		return
+	}
+	recs := make([]Record, 0, len(got))
+	for _, r := range got {
+		recs = append(recs, Record{
+			ID: "live:" + it.Code + ":" + r.SourceID, USCC: base.Subject, Provider: it.Provider, Item: it.Code,
+			SourceID: r.SourceID, OccurredOn: r.OccurredOn, EndsOn: r.EndsOn, Data: r.Data, Version: 1,
+		})
+	}
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].OccurredOn.After(recs[j].OccurredOn) })
+	sec.Records = shown(base, recs)
+	sec.Live = true
 }
 
 // Report produces the standardized credit report of an enterprise: every catalog item with the
@@ -206,7 +271,7 @@ func (s *Service) Report(ctx context.Context, v policy.Viewer, code, purpose str
 	if res := policy.Decide(policy.Request{Viewer: v, Subject: code, Action: policy.LookUp, Purpose: purpose, Now: now}); !res.Allowed {
 		return Report{}, refused(res)
 	}
-	e, recs, found, err := s.st.enterpriseAndRecords(ctx, code, nil)
+	e, f, found, err := s.st.enterpriseAndFacts(ctx, code, institutionOf(v))
 	if err != nil {
 		return Report{}, err
 	}
@@ -222,17 +287,33 @@ func (s *Service) Report(ctx context.Context, v policy.Viewer, code, purpose str
 		Enterprise:  e,
 		GeneratedAt: now.UTC().Truncate(time.Second),
 		Purpose:     purpose,
-		Sections:    s.assemble(v, code, purpose, s.cat.Items(), recs, now),
+		Sections:    s.assemble(ctx, v, code, purpose, s.cat.Items(), f, now),
 	}, nil
 }
 
 type loaderKey struct{}
 
+type factsKey struct{ USCC, Institution string }
+
 // WithLoader returns a context whose section reads of several enterprises are batched into
-// one query (for example the sections of every enterprise in a search page).
+// one round trip (for example the sections of every enterprise in a search page).
 func (s *Service) WithLoader(ctx context.Context) context.Context {
-	l := dataloadgen.NewMappedLoader(func(ctx context.Context, codes []string) (map[string][]Record, error) {
-		return s.st.recordsOf(ctx, codes)
+	l := dataloadgen.NewMappedLoader(func(ctx context.Context, keys []factsKey) (map[factsKey]facts, error) {
+		byInst := map[string][]string{}
+		for _, k := range keys {
+			byInst[k.Institution] = append(byInst[k.Institution], k.USCC)
+		}
+		out := make(map[factsKey]facts, len(keys))
+		for inst, codes := range byInst {
+			m, err := s.st.factsOf(ctx, codes, inst)
+			if err != nil {
+				return nil, err
+			}
+			for code, f := range m {
+				out[factsKey{USCC: code, Institution: inst}] = f
+			}
+		}
+		return out, nil
 	}, dataloadgen.WithWait(time.Millisecond))
 	return context.WithValue(ctx, loaderKey{}, l)
 }

@@ -42,7 +42,51 @@ const (
 	ViewRecord
 	// Submit loads records of Item (providers, collected items).
 	Submit
+	// Verify answers a claim about Item's data (institutions).
+	Verify
+	// Authorize gives or revokes a grant on Subject's data (the subject itself).
+	Authorize
+	// ListGrants lists the grants an enterprise gave or an institution holds.
+	ListGrants
 )
+
+// Grant actions.
+const (
+	GrantView   = "VIEW"
+	GrantVerify = "VERIFY"
+)
+
+// Grant is an authorization the subject gave one institution (R15).
+type Grant struct {
+	ID          string
+	Institution string
+	Items       []string
+	Actions     []string // VIEW, VERIFY
+	Purposes    []string
+	ValidFrom   time.Time // inclusive
+	ValidUntil  time.Time // exclusive
+	Revoked     bool
+}
+
+// Active reports whether g is in force at now.
+func (g Grant) Active(now time.Time) bool {
+	return !g.Revoked && !now.Before(g.ValidFrom) && now.Before(g.ValidUntil)
+}
+
+// covers reports whether g lets institution take action on item for purpose at now.
+func (g Grant) covers(institution, item, action, purpose string, now time.Time) bool {
+	return g.Institution == institution && g.Active(now) &&
+		has(g.Items, item) && has(g.Actions, action) && has(g.Purposes, purpose)
+}
+
+func has(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
 
 // Decision is a section-level answer, as in the API's Decision enum.
 type Decision string
@@ -92,7 +136,9 @@ type Request struct {
 	Action  Action
 	Purpose string  // "" when none was given
 	Record  *Record // for ViewRecord
-	Now     time.Time
+	// Grants are the subject's grants to the viewing institution (others are ignored).
+	Grants []Grant
+	Now    time.Time
 }
 
 // Result is a decision.
@@ -107,6 +153,8 @@ type Result struct {
 	Code        apperr.Code
 	Reason      string
 	Annotations []string
+	// GrantID is the grant that allowed an institution's access, if one did.
+	GrantID string
 }
 
 func refuse(code apperr.Code, reason string) Result {
@@ -129,16 +177,32 @@ func Decide(r Request) Result {
 		return decideSection(r)
 	case ViewRecord:
 		return decideRecord(r)
+	case Verify:
+		return decideVerify(r)
+	case Authorize, ListGrants:
+		return allow()
 	}
 	return refuse(apperr.Forbidden, "unknown action")
 }
 
 // gate applies the request-level rules: roles, purpose, the subject's own data.
 func gate(r Request) (Result, bool) {
+	if r.Action == Authorize && r.Viewer.Role != Enterprise {
+		return refuse(apperr.Forbidden, "only the enterprise itself may authorize access to its information"), false
+	}
+	if r.Action == Verify && r.Viewer.Role != Institution {
+		return refuse(apperr.Forbidden, "only institutions verify claims"), false
+	}
+	if r.Action == ListGrants && r.Viewer.Role != Enterprise && r.Viewer.Role != Institution {
+		return refuse(apperr.Forbidden, "grants are listed for the enterprise that gave them and the institution that holds them"), false
+	}
 	switch r.Viewer.Role {
 	case Institution:
 		if r.Action == Submit {
 			return refuse(apperr.Forbidden, "only a data provider may submit records"), false
+		}
+		if r.Action == ListGrants {
+			break
 		}
 		if r.Purpose == "" {
 			return refuse(apperr.PurposeRequired, "institutions must state a purpose"), false
@@ -152,6 +216,9 @@ func gate(r Request) (Result, bool) {
 		}
 		if r.Action == Search {
 			return refuse(apperr.Forbidden, "an enterprise may read only its own information"), false
+		}
+		if r.Action == ListGrants {
+			break
 		}
 		if r.Subject != r.Viewer.Org {
 			return refuse(apperr.Forbidden, "an enterprise may read only its own information"), false
@@ -167,7 +234,7 @@ func gate(r Request) (Result, bool) {
 	if r.Viewer.Org == "" {
 		return refuse(apperr.Forbidden, "the token names no organization"), false
 	}
-	if (r.Action == ViewSection || r.Action == ViewRecord || r.Action == Submit) && r.Item == nil {
+	if (r.Action == ViewSection || r.Action == ViewRecord || r.Action == Submit || r.Action == Verify) && r.Item == nil {
 		return refuse(apperr.BadInput, "no catalog item"), false
 	}
 	if r.Action == ViewRecord && r.Record == nil {
@@ -216,6 +283,11 @@ func decideSection(r Request) Result {
 		case catalog.Public:
 			return section(Visible, "public credit information, inside its disclosure period")
 		case catalog.Authorized:
+			if g, ok := findGrant(r, GrantView); ok {
+				res := section(Visible, "authorized by the enterprise for this purpose")
+				res.GrantID = g.ID
+				return res
+			}
 			return section(NeedsGrant, "needs the enterprise's authorization for this item and purpose")
 		case catalog.VerifyOnly:
 			return section(VerifyOnly, "usable but not visible: only verification of a claim, under the enterprise's authorization")
@@ -224,6 +296,49 @@ func decideSection(r Request) Result {
 		}
 	}
 	return section(Denied, "no access")
+}
+
+// findGrant returns an active grant covering the institution's action on the item for the
+// stated purpose.
+func findGrant(r Request, action string) (Grant, bool) {
+	for _, g := range r.Grants {
+		if g.covers(r.Viewer.Org, r.Item.Code, action, r.Purpose, r.Now) {
+			return g, true
+		}
+	}
+	return Grant{}, false
+}
+
+// decideVerify decides whether an institution may have a claim about the item checked.
+// Allowed results carry the grant used, if any; refusals carry the section decision. With a
+// Record, it also decides whether that record may be the one tested: inside its disclosure
+// window, not repaired, deleted or withdrawn.
+func decideVerify(r Request) Result {
+	res := decideVerifyItem(r)
+	if !res.Allowed || r.Record == nil {
+		return res
+	}
+	rec := r.Record
+	if !InWindow(r.Item, rec, Today(r.Now)) || rec.Repaired || rec.Deleted || rec.Withdrawn {
+		return Result{Decision: res.Decision}
+	}
+	return res
+}
+
+func decideVerifyItem(r Request) Result {
+	it := r.Item
+	switch it.Access {
+	case catalog.Public:
+		return Result{Allowed: true, Decision: Visible, Reason: "public information needs no grant to verify"}
+	case catalog.Authorized, catalog.VerifyOnly:
+		if g, ok := findGrant(r, GrantVerify); ok {
+			return Result{Allowed: true, Decision: Visible, Reason: "verification authorized by the enterprise", GrantID: g.ID}
+		}
+		return Result{Code: apperr.Forbidden, Decision: NeedsGrant, Reason: "verifying " + it.Code + " needs the enterprise's VERIFY authorization for this item and purpose"}
+	case catalog.ModelOnly:
+		return Result{Code: apperr.Forbidden, Decision: ModelOnly, Reason: it.Code + " is used only inside platform models and is never verifiable"}
+	}
+	return refuse(apperr.Forbidden, "no access")
 }
 
 func decideRecord(r Request) Result {
@@ -266,7 +381,7 @@ func decideRecord(r Request) Result {
 			shown = append(shown, a)
 		}
 	}
-	return Result{Allowed: true, Decision: Visible, Annotations: nonNil(shown)}
+	return Result{Allowed: true, Decision: Visible, Annotations: nonNil(shown), GrantID: sec.GrantID}
 }
 
 func nonNil(s []string) []string {

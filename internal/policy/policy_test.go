@@ -271,3 +271,89 @@ func hasAnn(anns []string, a string) bool {
 	}
 	return false
 }
+
+func TestGrantStates(t *testing.T) {
+	authz := item(catalog.Authorized, catalog.Collected)
+	vonly := item(catalog.VerifyOnly, catalog.Collected)
+	monly := item(catalog.ModelOnly, catalog.Collected)
+	pub := item(catalog.Public, catalog.Collected)
+	active := func(mod func(*Grant)) []Grant {
+		g := Grant{ID: "g1", Institution: "DEMO-BANK", Items: []string{authz.Code, vonly.Code, monly.Code}, Actions: []string{GrantView, GrantVerify},
+			Purposes: []string{"LOAN_APPLICATION"}, ValidFrom: now.Add(-time.Hour), ValidUntil: now.Add(time.Hour)}
+		if mod != nil {
+			mod(&g)
+		}
+		return []Grant{g}
+	}
+	type want struct {
+		view   Decision // section decision
+		verify bool
+	}
+	states := []struct {
+		name   string
+		grants []Grant
+		authz  want
+		vonly  want
+	}{
+		{"no grant", nil, want{NeedsGrant, false}, want{VerifyOnly, false}},
+		{"active", active(nil), want{Visible, true}, want{VerifyOnly, true}},
+		{"not yet valid", active(func(g *Grant) { g.ValidFrom = now.Add(time.Minute) }), want{NeedsGrant, false}, want{VerifyOnly, false}},
+		{"starts now", active(func(g *Grant) { g.ValidFrom = now }), want{Visible, true}, want{VerifyOnly, true}},
+		{"expired", active(func(g *Grant) { g.ValidUntil = now.Add(-time.Second) }), want{NeedsGrant, false}, want{VerifyOnly, false}},
+		{"ends now", active(func(g *Grant) { g.ValidUntil = now }), want{NeedsGrant, false}, want{VerifyOnly, false}},
+		{"revoked", active(func(g *Grant) { g.Revoked = true }), want{NeedsGrant, false}, want{VerifyOnly, false}},
+		{"other institution", active(func(g *Grant) { g.Institution = "DEMO-GUARANTOR" }), want{NeedsGrant, false}, want{VerifyOnly, false}},
+		{"other purpose", active(func(g *Grant) { g.Purposes = []string{"CREDIT_REVIEW"} }), want{NeedsGrant, false}, want{VerifyOnly, false}},
+		{"other item", active(func(g *Grant) { g.Items = []string{"x.else"} }), want{NeedsGrant, false}, want{VerifyOnly, false}},
+		{"VIEW only", active(func(g *Grant) { g.Actions = []string{GrantView} }), want{Visible, false}, want{VerifyOnly, false}},
+		{"VERIFY only", active(func(g *Grant) { g.Actions = []string{GrantVerify} }), want{NeedsGrant, true}, want{VerifyOnly, true}},
+		{"one good grant among bad ones", append(active(func(g *Grant) { g.Revoked = true }), active(nil)...), want{Visible, true}, want{VerifyOnly, true}},
+	}
+	for _, st := range states {
+		t.Run(st.name, func(t *testing.T) {
+			req := func(it *catalog.Item, a Action) Result {
+				return Decide(Request{Viewer: Viewer{Institution, "DEMO-BANK"}, Subject: subject, Item: it, Action: a, Purpose: "LOAN_APPLICATION", Grants: st.grants, Now: now})
+			}
+			if got := req(authz, ViewSection); got.Decision != st.authz.view || (got.Decision == Visible) != (got.GrantID != "") {
+				t.Errorf("authorized view: %+v, want %s", got, st.authz.view)
+			}
+			if got := req(authz, Verify); got.Allowed != st.authz.verify {
+				t.Errorf("authorized verify: %+v, want %v", got, st.authz.verify)
+			}
+			if got := req(vonly, ViewSection); got.Decision != st.vonly.view {
+				t.Errorf("verify-only view: %+v", got)
+			}
+			if got := req(vonly, Verify); got.Allowed != st.vonly.verify || (!got.Allowed && (got.Code != apperr.Forbidden || got.Decision != NeedsGrant)) {
+				t.Errorf("verify-only verify: %+v, want %v", got, st.vonly.verify)
+			}
+			if got := req(monly, ViewSection); got.Decision != ModelOnly {
+				t.Errorf("model-only view: %+v", got)
+			}
+			if got := req(monly, Verify); got.Allowed || got.Decision != ModelOnly {
+				t.Errorf("model-only verify: %+v", got)
+			}
+			if got := req(pub, Verify); !got.Allowed || got.GrantID != "" {
+				t.Errorf("public verify: %+v", got)
+			}
+			// The subject and the item's provider are never affected by grants.
+			self := Decide(Request{Viewer: Viewer{Enterprise, subject}, Subject: subject, Item: vonly, Action: ViewSection, Grants: st.grants, Now: now})
+			if self.Decision != Visible {
+				t.Errorf("subject: %+v", self)
+			}
+		})
+	}
+	// Only institutions verify; only the subject authorizes.
+	for _, v := range []Viewer{{Enterprise, subject}, {Provider, "TAX"}, {Operator, "PLATFORM"}} {
+		if got := Decide(Request{Viewer: v, Subject: subject, Item: pub, Action: Verify, Now: now}); got.Allowed || got.Code != apperr.Forbidden {
+			t.Errorf("%s verify: %+v", v.Role, got)
+		}
+	}
+	for _, v := range []Viewer{{Institution, "DEMO-BANK"}, {Provider, "TAX"}, {Operator, "PLATFORM"}} {
+		if got := Decide(Request{Viewer: v, Subject: subject, Action: Authorize, Purpose: "LOAN_APPLICATION", Now: now}); got.Allowed {
+			t.Errorf("%s authorize: %+v", v.Role, got)
+		}
+	}
+	if got := Decide(Request{Viewer: Viewer{Enterprise, other}, Subject: subject, Action: Authorize, Now: now}); got.Allowed {
+		t.Errorf("another enterprise authorizes: %+v", got)
+	}
+}
