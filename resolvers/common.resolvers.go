@@ -9,10 +9,10 @@ import (
 	"context"
 	"creditd/graph/generated"
 	"creditd/graph/model"
-	"creditd/internal/claim"
 	"creditd/internal/credit"
 	"creditd/internal/grants"
 	"creditd/internal/notice"
+	"creditd/internal/usage"
 	"creditd/internal/uscc"
 	"encoding/json"
 	"time"
@@ -45,16 +45,8 @@ func (r *mutationResolver) RevokeGrant(ctx context.Context, id string) (*model.G
 }
 
 // Verify is the resolver for the verify field.
-func (r *mutationResolver) Verify(ctx context.Context, uscc uscc.Code, item string, claimArg model.ClaimInput, purpose model.Purpose) (*model.VerifyResult, error) {
-	v, err := viewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ans, err := r.Verifier.Verify(ctx, v, string(uscc), item, claim.Claim{Field: claimArg.Field, Op: claim.Op(claimArg.Op), Value: claimArg.Value}, string(purpose))
-	if err != nil {
-		return nil, err
-	}
-	return &model.VerifyResult{Result: model.VerifyOutcome(ans.Outcome), EffectiveValue: ans.EffectiveValue}, nil
+func (r *mutationResolver) Verify(ctx context.Context, uscc uscc.Code, item string, claim model.ClaimInput, purpose model.Purpose) (*model.VerifyResult, error) {
+	return r.verify(ctx, uscc, item, claim, purpose)
 }
 
 // SubmitRecords is the resolver for the submitRecords field.
@@ -199,7 +191,19 @@ func (r *queryResolver) CreditReport(ctx context.Context, uscc uscc.Code, purpos
 
 // AccessLog is the resolver for the accessLog field.
 func (r *queryResolver) AccessLog(ctx context.Context, first *int, after *string) (*model.AccessEventConnection, error) {
-	return nil, notImplemented("accessLog")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Feedback.AccessLog(ctx, v, intOr(first, 20), str(after))
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.AccessEventConnection{Edges: make([]*model.AccessEventEdge, 0, len(page.Events)), PageInfo: pageInfo(page)}
+	for _, e := range page.Events {
+		conn.Edges = append(conn.Edges, &model.AccessEventEdge{Node: accessEvent(e), Cursor: usage.EventCursor(e)})
+	}
+	return conn, nil
 }
 
 // Grants is the resolver for the grants field.
@@ -228,7 +232,15 @@ func (r *queryResolver) Grants(ctx context.Context, first *int, after *string) (
 
 // UsageFeedback is the resolver for the usageFeedback field.
 func (r *queryResolver) UsageFeedback(ctx context.Context, from time.Time, to time.Time) (*model.UsageFeedback, error) {
-	return nil, notImplemented("usageFeedback")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fb, err := r.Feedback.Usage(ctx, v, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return usageFeedback(fb), nil
 }
 
 // Objection is the resolver for the objection field.

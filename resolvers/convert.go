@@ -8,6 +8,7 @@ import (
 	"creditd/graph/model"
 	"creditd/internal/apperr"
 	"creditd/internal/catalog"
+	"creditd/internal/claim"
 	"creditd/internal/credit"
 	"creditd/internal/grants"
 	"creditd/internal/policy"
@@ -144,4 +145,17 @@ func (r *Resolver) grant(g grants.Grant) *model.Grant {
 		out.Purposes = append(out.Purposes, model.Purpose(p))
 	}
 	return out
+}
+
+// verify asks the verification service about a claim.
+func (r *Resolver) verify(ctx context.Context, code uscc.Code, item string, in model.ClaimInput, purpose model.Purpose) (*model.VerifyResult, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ans, err := r.Verifier.Verify(ctx, v, string(code), item, claim.Claim{Field: in.Field, Op: claim.Op(in.Op), Value: in.Value}, string(purpose))
+	if err != nil {
+		return nil, err
+	}
+	return &model.VerifyResult{Result: model.VerifyOutcome(ans.Outcome), EffectiveValue: ans.EffectiveValue}, nil
 }

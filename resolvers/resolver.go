@@ -8,6 +8,7 @@ import (
 
 	"creditd/internal/catalog"
 	"creditd/internal/credit"
+	"creditd/internal/feedback"
 	"creditd/internal/grants"
 	"creditd/internal/ingest"
 	"creditd/internal/verification"
@@ -27,6 +28,8 @@ type Resolver struct {
 	GrantSvc *grants.Service
 	// Verifier answers verifications.
 	Verifier *verification.Service
+	// Feedback reads the access log and usage feedback.
+	Feedback *feedback.Service
 	// Clock tells grant statuses.
 	Clock func() time.Time
 }

@@ -9,6 +9,8 @@
 //	                              load a provider's records from a file
 //	creditd receipt verify --jwks FILE RECEIPT
 //	                              verify a grant receipt offline against published keys
+//	creditd usage verify [--jwks FILE]
+//	                              recompute the usage log's hash chains and check checkpoints
 //
 // Configuration comes from the environment: DATABASE_URL, REDIS_URL, CREDITD_ADDR,
 // CREDITD_MODE (development | production), CREDITD_KEY_DIR, CREDITD_CATALOG, CREDITD_PROVIDERS,
@@ -34,7 +36,7 @@ func main() {
 		var ue usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintln(os.Stderr, "creditd:", err)
-			fmt.Fprint(os.Stderr, usage)
+			fmt.Fprint(os.Stderr, usageText)
 			os.Exit(2)
 		}
 		fmt.Fprintln(os.Stderr, "creditd:", err)
@@ -42,13 +44,14 @@ func main() {
 	}
 }
 
-const usage = `usage:
+const usageText = `usage:
   creditd serve
   creditd migrate
   creditd seed --demo [--seed N] [--enterprises N]
   creditd token --role INSTITUTION|ENTERPRISE|PROVIDER|OPERATOR --org ORG [--sub NAME] [--ttl 1h]
   creditd ingest --provider P --item I [--format csv|ndjson] FILE
   creditd receipt verify --jwks FILE RECEIPT|-
+  creditd usage verify [--jwks FILE]
 environment: DATABASE_URL REDIS_URL CREDITD_ADDR CREDITD_MODE CREDITD_KEY_DIR CREDITD_CATALOG
              CREDITD_PROVIDERS CREDITD_VERIFY_BUDGET CREDITD_RATE_PER_MINUTE CREDITD_LOG_LEVEL
 `
@@ -81,8 +84,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return tokenCmd(cfg, args[1:], stdout)
 	case "ingest":
 		return ingestCmd(ctx, cfg, args[1:], logger, stdout, stderr)
+	case "usage":
+		return usageCmd(ctx, cfg, args[1:], stdout)
 	case "help", "-h", "--help":
-		_, err := fmt.Fprint(stdout, usage)
+		_, err := fmt.Fprint(stdout, usageText)
 		return err
 	}
 	return usageError{fmt.Sprintf("unknown command %q", args[0])}

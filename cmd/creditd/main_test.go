@@ -21,6 +21,7 @@ import (
 	"creditd/internal/server"
 	"creditd/internal/store"
 	"creditd/internal/testdb"
+	"creditd/internal/usage"
 )
 
 type cli struct {
@@ -76,7 +77,11 @@ func (c *cli) query(token, q string, vars map[string]any) map[string]any {
 		c.t.Fatal(err)
 	}
 	cat, _ := catalog.Default()
-	srv := httptest.NewServer(app.Handler(app.Options{Pool: pool, Catalog: cat, Keys: keys, Limits: server.DefaultLimits(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	rec := usage.NewRecorder(pool, usage.RecorderOptions{})
+	go func() { _ = rec.Run(ctx) }()
+	defer rec.Close()
+	srv := httptest.NewServer(app.Handler(app.Options{Pool: pool, Catalog: cat, Keys: keys, Limits: server.DefaultLimits(), Usage: rec,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	defer srv.Close()
 	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
@@ -282,5 +287,59 @@ func TestReceiptVerifyOffline(t *testing.T) {
 	// An access token is not a receipt.
 	if _, _, err := c.run("receipt", "verify", "--jwks", jwks, me); err == nil {
 		t.Fatal("an access token passed as a receipt")
+	}
+}
+
+func TestUsageVerifyFindsTampering(t *testing.T) {
+	c := newCLI(t)
+	c.must("seed", "--demo", "--enterprises", "10")
+	bank := strings.TrimSpace(c.must("token", "--role", "INSTITUTION", "--org", "DEMO-BANK"))
+	for _, code := range []string{seed.FixtureCompany, seed.FixtureDishonest} {
+		c.query(bank, `query($u: USCC!) { creditReport(uscc: $u, purpose: LOAN_APPLICATION) { id } }`, map[string]any{"u": code})
+	}
+	ctx := context.Background()
+	pool, err := store.Open(ctx, c.env["DATABASE_URL"], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	keys, err := auth.LoadKeys(c.env["CREDITD_KEY_DIR"], false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Seal everything recorded so far (the margin is for late commits; none are pending here).
+	seq := usage.NewSequencer(pool, keys, usage.SequencerOptions{Margin: time.Nanosecond, Now: func() time.Time { return time.Now().Add(time.Second) }})
+	if err := seq.SealOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out := c.must("usage", "verify")
+	if !strings.Contains(out, "NDRC") {
+		t.Fatalf("verify output names no provider chain:\n%s", out)
+	}
+	// Edit one sealed row by hand, bypassing the append-only triggers.
+	var id string
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if err := conn.QueryRow(ctx, `SELECT id::text FROM usage_events WHERE item = 'admin.penalty' LIMIT 1`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `SET session_replication_role = replica`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `UPDATE usage_events SET purpose = 'CREDIT_REVIEW' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `RESET session_replication_role`); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = c.run("usage", "verify")
+	if err == nil {
+		t.Fatalf("verify passed after an edit:\n%s", out)
+	}
+	if !strings.Contains(out, id) || !strings.Contains(out, "ALTERED") {
+		t.Fatalf("verify output does not name the altered event %s:\n%s", id, out)
 	}
 }

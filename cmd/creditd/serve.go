@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
 
 	"creditd/auth"
 	"creditd/internal/app"
@@ -17,6 +18,7 @@ import (
 	"creditd/internal/connector"
 	"creditd/internal/server"
 	"creditd/internal/store"
+	"creditd/internal/usage"
 )
 
 func serve(ctx context.Context, cfg config, getenv func(string) string, logger *slog.Logger) error {
@@ -55,6 +57,24 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, logger *
 		}
 		defer providers.Close()
 	}
+	// The usage log's workers: the group-commit recorder, the sequencer that seals the
+	// per-provider hash chains, and the deliverer of providers' webhooks. serve owns them and
+	// stops them after the HTTP server has drained.
+	rec := usage.NewRecorder(pool, usage.RecorderOptions{Logger: logger})
+	seq := usage.NewSequencer(pool, keys, usage.SequencerOptions{Logger: logger})
+	del := usage.NewDeliverer(pool, usage.DelivererOptions{Logger: logger})
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	workers, wctx := errgroup.WithContext(wctx)
+	workers.Go(func() error { return rec.Run(wctx) })
+	workers.Go(func() error { return seq.Run(wctx) })
+	workers.Go(func() error { return del.Run(wctx) })
+	defer func() {
+		stopWorkers()
+		rec.Close()
+		if err := workers.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+			logger.Error("usage workers stopped with an error", "err", err)
+		}
+	}()
 	handler := app.Handler(app.Options{
 		Pool:          pool,
 		Redis:         rdb,
@@ -66,6 +86,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, logger *
 		Logger:        logger,
 		Providers:     providers,
 		VerifyBudget:  cfg.VerifyBudget,
+		Usage:         rec,
 	})
 	srv := &http.Server{
 		Addr:              cfg.Addr,

@@ -46,6 +46,7 @@ type ComplexityRoot struct {
 		Institution func(childComplexity int) int
 		Item        func(childComplexity int) int
 		Purpose     func(childComplexity int) int
+		RecordCount func(childComplexity int) int
 	}
 
 	AccessEventConnection struct {
@@ -131,21 +132,23 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AnswerObjection    func(childComplexity int, id string, outcome model.ObjectionOutcome, note string, correctedData json.RawMessage) int
-		ApplyCreditRepair  func(childComplexity int, recordID string, commitment string) int
-		DecideCreditRepair func(childComplexity int, id string, approve bool, reason *string) int
-		DisputeObjection   func(childComplexity int, id string, reason string) int
-		FileObjection      func(childComplexity int, recordID string, reason string) int
-		Grant              func(childComplexity int, input model.GrantInput) int
-		NotifyObjection    func(childComplexity int, id string) int
-		PauseObjection     func(childComplexity int, id string, reason string) int
-		ResumeObjection    func(childComplexity int, id string) int
-		ReviewObjection    func(childComplexity int, id string, platformError bool, note string, correctedData json.RawMessage) int
-		RevokeGrant        func(childComplexity int, id string) int
-		SubmitRecords      func(childComplexity int, item string, records []*model.RecordInput) int
-		SubmitSelfReport   func(childComplexity int, data json.RawMessage, commitment string) int
-		Verify             func(childComplexity int, uscc uscc.Code, item string, claim model.ClaimInput, purpose model.Purpose) int
-		WithdrawSelfReport func(childComplexity int, recordID string) int
+		AnswerObjection      func(childComplexity int, id string, outcome model.ObjectionOutcome, note string, correctedData json.RawMessage) int
+		ApplyCreditRepair    func(childComplexity int, recordID string, commitment string) int
+		DecideCreditRepair   func(childComplexity int, id string, approve bool, reason *string) int
+		DeleteUsageWebhook   func(childComplexity int) int
+		DisputeObjection     func(childComplexity int, id string, reason string) int
+		FileObjection        func(childComplexity int, recordID string, reason string) int
+		Grant                func(childComplexity int, input model.GrantInput) int
+		NotifyObjection      func(childComplexity int, id string) int
+		PauseObjection       func(childComplexity int, id string, reason string) int
+		RegisterUsageWebhook func(childComplexity int, url string) int
+		ResumeObjection      func(childComplexity int, id string) int
+		ReviewObjection      func(childComplexity int, id string, platformError bool, note string, correctedData json.RawMessage) int
+		RevokeGrant          func(childComplexity int, id string) int
+		SubmitRecords        func(childComplexity int, item string, records []*model.RecordInput) int
+		SubmitSelfReport     func(childComplexity int, data json.RawMessage, commitment string) int
+		Verify               func(childComplexity int, uscc uscc.Code, item string, claim model.ClaimInput, purpose model.Purpose) int
+		WithdrawSelfReport   func(childComplexity int, recordID string) int
 	}
 
 	Objection struct {
@@ -184,7 +187,9 @@ type ComplexityRoot struct {
 		Objections        func(childComplexity int, first *int, after *string) int
 		OverdueObjections func(childComplexity int) int
 		RiskNotice        func(childComplexity int) int
+		UsageEvents       func(childComplexity int, from time.Time, to time.Time, first *int, after *string) int
 		UsageFeedback     func(childComplexity int, from time.Time, to time.Time) int
+		UsageWebhook      func(childComplexity int) int
 	}
 
 	Record struct {
@@ -230,6 +235,27 @@ type ComplexityRoot struct {
 		Updated    func(childComplexity int) int
 	}
 
+	UsageEvent struct {
+		Action      func(childComplexity int) int
+		At          func(childComplexity int) int
+		Grant       func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Institution func(childComplexity int) int
+		Item        func(childComplexity int) int
+		Purpose     func(childComplexity int) int
+		RecordCount func(childComplexity int) int
+	}
+
+	UsageEventConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	UsageEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	UsageFeedback struct {
 		Checkpoint func(childComplexity int) int
 		Summaries  func(childComplexity int) int
@@ -242,6 +268,11 @@ type ComplexityRoot struct {
 		Institution func(childComplexity int) int
 		Item        func(childComplexity int) int
 		Purpose     func(childComplexity int) int
+	}
+
+	UsageWebhook struct {
+		Secret func(childComplexity int) int
+		URL    func(childComplexity int) int
 	}
 
 	VerifyResult struct {
@@ -274,6 +305,8 @@ type MutationResolver interface {
 	DisputeObjection(ctx context.Context, id string, reason string) (*model.Objection, error)
 	PauseObjection(ctx context.Context, id string, reason string) (*model.Objection, error)
 	ResumeObjection(ctx context.Context, id string) (*model.Objection, error)
+	RegisterUsageWebhook(ctx context.Context, url string) (*model.UsageWebhook, error)
+	DeleteUsageWebhook(ctx context.Context) (bool, error)
 }
 type QueryResolver interface {
 	Catalog(ctx context.Context) ([]*model.CatalogItem, error)
@@ -287,6 +320,8 @@ type QueryResolver interface {
 	Objection(ctx context.Context, id string) (*model.Objection, error)
 	Objections(ctx context.Context, first *int, after *string) (*model.ObjectionConnection, error)
 	OverdueObjections(ctx context.Context) ([]*model.Objection, error)
+	UsageEvents(ctx context.Context, from time.Time, to time.Time, first *int, after *string) (*model.UsageEventConnection, error)
+	UsageWebhook(ctx context.Context) (*model.UsageWebhook, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -343,6 +378,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccessEvent.Purpose(childComplexity), true
+	case "AccessEvent.recordCount":
+		if e.ComplexityRoot.AccessEvent.RecordCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessEvent.RecordCount(childComplexity), true
 
 	case "AccessEventConnection.edges":
 		if e.ComplexityRoot.AccessEventConnection.Edges == nil {
@@ -692,6 +733,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DecideCreditRepair(childComplexity, args["id"].(string), args["approve"].(bool), args["reason"].(*string)), true
+	case "Mutation.deleteUsageWebhook":
+		if e.ComplexityRoot.Mutation.DeleteUsageWebhook == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteUsageWebhook(childComplexity), true
 	case "Mutation.disputeObjection":
 		if e.ComplexityRoot.Mutation.DisputeObjection == nil {
 			break
@@ -747,6 +794,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PauseObjection(childComplexity, args["id"].(string), args["reason"].(string)), true
+	case "Mutation.registerUsageWebhook":
+		if e.ComplexityRoot.Mutation.RegisterUsageWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerUsageWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterUsageWebhook(childComplexity, args["url"].(string)), true
 	case "Mutation.resumeObjection":
 		if e.ComplexityRoot.Mutation.ResumeObjection == nil {
 			break
@@ -1003,6 +1061,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RiskNotice(childComplexity), true
+	case "Query.usageEvents":
+		if e.ComplexityRoot.Query.UsageEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_usageEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UsageEvents(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.usageFeedback":
 		if e.ComplexityRoot.Query.UsageFeedback == nil {
 			break
@@ -1014,6 +1083,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.UsageFeedback(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Query.usageWebhook":
+		if e.ComplexityRoot.Query.UsageWebhook == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.UsageWebhook(childComplexity), true
 
 	case "Record.annotations":
 		if e.ComplexityRoot.Record.Annotations == nil {
@@ -1171,6 +1246,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SubmitResult.Updated(childComplexity), true
 
+	case "UsageEvent.action":
+		if e.ComplexityRoot.UsageEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageEvent.Action(childComplexity), true
+	case "UsageEvent.at":
+		if e.ComplexityRoot.UsageEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageEvent.At(childComplexity), true
+	case "UsageEvent.grant":
+		if e.ComplexityRoot.UsageEvent.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageEvent.Grant(childComplexity), true
+	case "UsageEvent.id":
+		if e.ComplexityRoot.UsageEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageEvent.ID(childComplexity), true
+	case "UsageEvent.institution":
+		if e.ComplexityRoot.UsageEvent.Institution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageEvent.Institution(childComplexity), true
+	case "UsageEvent.item":
+		if e.ComplexityRoot.UsageEvent.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageEvent.Item(childComplexity), true
+	case "UsageEvent.purpose":
+		if e.ComplexityRoot.UsageEvent.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageEvent.Purpose(childComplexity), true
+	case "UsageEvent.recordCount":
+		if e.ComplexityRoot.UsageEvent.RecordCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageEvent.RecordCount(childComplexity), true
+
+	case "UsageEventConnection.edges":
+		if e.ComplexityRoot.UsageEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageEventConnection.Edges(childComplexity), true
+	case "UsageEventConnection.pageInfo":
+		if e.ComplexityRoot.UsageEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageEventConnection.PageInfo(childComplexity), true
+
+	case "UsageEventEdge.cursor":
+		if e.ComplexityRoot.UsageEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageEventEdge.Cursor(childComplexity), true
+	case "UsageEventEdge.node":
+		if e.ComplexityRoot.UsageEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageEventEdge.Node(childComplexity), true
+
 	case "UsageFeedback.checkpoint":
 		if e.ComplexityRoot.UsageFeedback.Checkpoint == nil {
 			break
@@ -1220,6 +1370,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UsageSummary.Purpose(childComplexity), true
+
+	case "UsageWebhook.secret":
+		if e.ComplexityRoot.UsageWebhook.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageWebhook.Secret(childComplexity), true
+	case "UsageWebhook.url":
+		if e.ComplexityRoot.UsageWebhook.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageWebhook.URL(childComplexity), true
 
 	case "VerifyResult.effectiveValue":
 		if e.ComplexityRoot.VerifyResult.EffectiveValue == nil {
@@ -1559,6 +1722,42 @@ type AccessEventEdge { node: AccessEvent! cursor: String! }
 type UsageFeedback { summaries: [UsageSummary!]! checkpoint: Checkpoint }
 type UsageSummary { day: String! institution: String! item: String! action: UsageAction! purpose: Purpose count: Int! }
 type Checkpoint { size: Int! head: String! at: DateTime! signature: String! }
+
+"One use of a provider's item, for the provider's detail listing."
+type UsageEvent {
+  id: ID!
+  at: DateTime!
+  institution: String!
+  item: String!
+  action: UsageAction!
+  purpose: Purpose
+  grant: ID
+  recordCount: Int!
+}
+type UsageEventConnection { edges: [UsageEventEdge!]! pageInfo: PageInfo! }
+type UsageEventEdge { node: UsageEvent! cursor: String! }
+
+"A provider's webhook for usage batches. The secret is shown only when registered."
+type UsageWebhook { url: String! secret: String }
+
+extend type AccessEvent {
+  "Number of records disclosed (for VERIFY: 1 when a record was tested)."
+  recordCount: Int!
+}
+
+extend type Query {
+  "PROVIDER: every use of its own items in [from, to), newest first."
+  usageEvents(from: DateTime!, to: DateTime!, first: Int = 20, after: String): UsageEventConnection!
+  "PROVIDER: its registered usage webhook, if any (without the secret)."
+  usageWebhook: UsageWebhook
+}
+
+extend type Mutation {
+  "PROVIDER: receive new usage batches at url, signed with HMAC-SHA256 (header X-Creditd-Signature: sha256=…) under the returned secret; registering again rotates the secret."
+  registerUsageWebhook(url: String!): UsageWebhook!
+  "PROVIDER: stop pushing usage batches."
+  deleteUsageWebhook: Boolean!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1581,6 +1780,8 @@ func (ec *executionContext) childFields_AccessEvent(ctx context.Context, field g
 		return ec.fieldContext_AccessEvent_purpose(ctx, field)
 	case "grant":
 		return ec.fieldContext_AccessEvent_grant(ctx, field)
+	case "recordCount":
+		return ec.fieldContext_AccessEvent_recordCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccessEvent", field.Name)
 }
@@ -1885,6 +2086,48 @@ func (ec *executionContext) childFields_SubmitResult(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type SubmitResult", field.Name)
 }
 
+func (ec *executionContext) childFields_UsageEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_UsageEvent_id(ctx, field)
+	case "at":
+		return ec.fieldContext_UsageEvent_at(ctx, field)
+	case "institution":
+		return ec.fieldContext_UsageEvent_institution(ctx, field)
+	case "item":
+		return ec.fieldContext_UsageEvent_item(ctx, field)
+	case "action":
+		return ec.fieldContext_UsageEvent_action(ctx, field)
+	case "purpose":
+		return ec.fieldContext_UsageEvent_purpose(ctx, field)
+	case "grant":
+		return ec.fieldContext_UsageEvent_grant(ctx, field)
+	case "recordCount":
+		return ec.fieldContext_UsageEvent_recordCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_UsageEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_UsageEventConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_UsageEventEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_UsageEventEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageEventEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_UsageFeedback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "summaries":
@@ -1911,6 +2154,16 @@ func (ec *executionContext) childFields_UsageSummary(ctx context.Context, field 
 		return ec.fieldContext_UsageSummary_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UsageSummary", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageWebhook(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_UsageWebhook_url(ctx, field)
+	case "secret":
+		return ec.fieldContext_UsageWebhook_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageWebhook", field.Name)
 }
 
 func (ec *executionContext) childFields_VerifyResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2248,6 +2501,20 @@ func (ec *executionContext) field_Mutation_pauseObjection_args(ctx context.Conte
 		return nil, err
 	}
 	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registerUsageWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "url",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["url"] = arg0
 	return args, nil
 }
 
@@ -2605,6 +2872,44 @@ func (ec *executionContext) field_Query_objections_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_usageEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_usageFeedback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2837,6 +3142,29 @@ func (ec *executionContext) _AccessEvent_grant(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_AccessEvent_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccessEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AccessEvent_recordCount(ctx context.Context, field graphql.CollectedField, obj *model.AccessEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AccessEvent_recordCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AccessEvent_recordCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AccessEvent", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AccessEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AccessEventConnection) (ret graphql.Marshaler) {
@@ -4767,6 +5095,73 @@ func (ec *executionContext) fieldContext_Mutation_resumeObjection(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_registerUsageWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerUsageWebhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterUsageWebhook(ctx, fc.Args["url"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UsageWebhook) graphql.Marshaler {
+			return ec.marshalNUsageWebhook2ᚖcreditdᚋgraphᚋmodelᚐUsageWebhook(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerUsageWebhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageWebhook(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerUsageWebhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteUsageWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteUsageWebhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().DeleteUsageWebhook(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteUsageWebhook(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _Objection_id(ctx context.Context, field graphql.CollectedField, obj *model.Objection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5541,6 +5936,82 @@ func (ec *executionContext) fieldContext_Query_overdueObjections(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_usageEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_usageEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UsageEvents(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UsageEventConnection) graphql.Marshaler {
+			return ec.marshalNUsageEventConnection2ᚖcreditdᚋgraphᚋmodelᚐUsageEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_usageEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_usageEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_usageWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_usageWebhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().UsageWebhook(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UsageWebhook) graphql.Marshaler {
+			return ec.marshalOUsageWebhook2ᚖcreditdᚋgraphᚋmodelᚐUsageWebhook(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_usageWebhook(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageWebhook(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6219,6 +6690,309 @@ func (ec *executionContext) fieldContext_SubmitResult_rejected(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _UsageEvent_id(ctx context.Context, field graphql.CollectedField, obj *model.UsageEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _UsageEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.UsageEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _UsageEvent_institution(ctx context.Context, field graphql.CollectedField, obj *model.UsageEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageEvent_institution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Institution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageEvent_institution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _UsageEvent_item(ctx context.Context, field graphql.CollectedField, obj *model.UsageEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageEvent_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Item, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageEvent_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _UsageEvent_action(ctx context.Context, field graphql.CollectedField, obj *model.UsageEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.UsageAction) graphql.Marshaler {
+			return ec.marshalNUsageAction2creditdᚋgraphᚋmodelᚐUsageAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageEvent", field, false, false, "UsageAction")
+}
+
+func (ec *executionContext) _UsageEvent_purpose(ctx context.Context, field graphql.CollectedField, obj *model.UsageEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageEvent_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Purpose) graphql.Marshaler {
+			return ec.marshalOPurpose2ᚖcreditdᚋgraphᚋmodelᚐPurpose(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageEvent_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageEvent", field, false, false, "Purpose")
+}
+
+func (ec *executionContext) _UsageEvent_grant(ctx context.Context, field graphql.CollectedField, obj *model.UsageEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageEvent_grant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageEvent_grant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _UsageEvent_recordCount(ctx context.Context, field graphql.CollectedField, obj *model.UsageEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageEvent_recordCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageEvent_recordCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UsageEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UsageEventEdge) graphql.Marshaler {
+			return ec.marshalNUsageEventEdge2ᚕᚖcreditdᚋgraphᚋmodelᚐUsageEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsageEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UsageEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.UsageEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcreditdᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsageEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UsageEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.UsageEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UsageEvent) graphql.Marshaler {
+			return ec.marshalNUsageEvent2ᚖcreditdᚋgraphᚋmodelᚐUsageEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsageEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UsageEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.UsageEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageEventEdge", field, false, false, "String")
+}
+
 func (ec *executionContext) _UsageFeedback_summaries(ctx context.Context, field graphql.CollectedField, obj *model.UsageFeedback) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6419,6 +7193,52 @@ func (ec *executionContext) _UsageSummary_count(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_UsageSummary_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageWebhook_url(ctx context.Context, field graphql.CollectedField, obj *model.UsageWebhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageWebhook_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageWebhook_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageWebhook", field, false, false, "String")
+}
+
+func (ec *executionContext) _UsageWebhook_secret(ctx context.Context, field graphql.CollectedField, obj *model.UsageWebhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageWebhook_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageWebhook_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageWebhook", field, false, false, "String")
 }
 
 func (ec *executionContext) _VerifyResult_result(ctx context.Context, field graphql.CollectedField, obj *model.VerifyResult) (ret graphql.Marshaler) {
@@ -7813,6 +8633,11 @@ func (ec *executionContext) _AccessEvent(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "recordCount":
+			out.Values[i] = ec._AccessEvent_recordCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8509,6 +9334,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "registerUsageWebhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerUsageWebhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteUsageWebhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteUsageWebhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8787,6 +9626,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_overdueObjections(ctx, field)
+				})
+		case "usageEvents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_usageEvents(ctx, field)
+				})
+		case "usageWebhook":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_usageWebhook(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -9112,6 +9963,150 @@ func (ec *executionContext) _SubmitResult(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var usageEventImplementors = []string{"UsageEvent"}
+
+func (ec *executionContext) _UsageEvent(ctx context.Context, sel ast.SelectionSet, obj *model.UsageEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageEvent")
+		case "id":
+			out.Values[i] = ec._UsageEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._UsageEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "institution":
+			out.Values[i] = ec._UsageEvent_institution(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "item":
+			out.Values[i] = ec._UsageEvent_item(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._UsageEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purpose":
+			out.Values[i] = ec._UsageEvent_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "grant":
+			out.Values[i] = ec._UsageEvent_grant(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recordCount":
+			out.Values[i] = ec._UsageEvent_recordCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var usageEventConnectionImplementors = []string{"UsageEventConnection"}
+
+func (ec *executionContext) _UsageEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.UsageEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageEventConnection")
+		case "edges":
+			out.Values[i] = ec._UsageEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._UsageEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var usageEventEdgeImplementors = []string{"UsageEventEdge"}
+
+func (ec *executionContext) _UsageEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.UsageEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageEventEdge")
+		case "node":
+			out.Values[i] = ec._UsageEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._UsageEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var usageFeedbackImplementors = []string{"UsageFeedback"}
 
 func (ec *executionContext) _UsageFeedback(ctx context.Context, sel ast.SelectionSet, obj *model.UsageFeedback) graphql.Marshaler {
@@ -9189,6 +10184,44 @@ func (ec *executionContext) _UsageSummary(ctx context.Context, sel ast.Selection
 		case "count":
 			out.Values[i] = ec._UsageSummary_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var usageWebhookImplementors = []string{"UsageWebhook"}
+
+func (ec *executionContext) _UsageWebhook(ctx context.Context, sel ast.SelectionSet, obj *model.UsageWebhook) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageWebhookImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageWebhook")
+		case "url":
+			out.Values[i] = ec._UsageWebhook_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secret":
+			out.Values[i] = ec._UsageWebhook_secret(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -10244,6 +11277,46 @@ func (ec *executionContext) marshalNUsageAction2creditdᚋgraphᚋmodelᚐUsageA
 	return v
 }
 
+func (ec *executionContext) marshalNUsageEvent2ᚖcreditdᚋgraphᚋmodelᚐUsageEvent(ctx context.Context, sel ast.SelectionSet, v *model.UsageEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UsageEvent!")
+		return graphql.Null
+	}
+	return ec._UsageEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUsageEventConnection2ᚖcreditdᚋgraphᚋmodelᚐUsageEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.UsageEventConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UsageEventConnection!")
+		return graphql.Null
+	}
+	return ec._UsageEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUsageEventEdge2ᚕᚖcreditdᚋgraphᚋmodelᚐUsageEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsageEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUsageEventEdge2ᚖcreditdᚋgraphᚋmodelᚐUsageEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUsageEventEdge2ᚖcreditdᚋgraphᚋmodelᚐUsageEventEdge(ctx context.Context, sel ast.SelectionSet, v *model.UsageEventEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UsageEventEdge!")
+		return graphql.Null
+	}
+	return ec._UsageEventEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNUsageFeedback2ᚖcreditdᚋgraphᚋmodelᚐUsageFeedback(ctx context.Context, sel ast.SelectionSet, v *model.UsageFeedback) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "UsageFeedback!")
@@ -10274,6 +11347,14 @@ func (ec *executionContext) marshalNUsageSummary2ᚖcreditdᚋgraphᚋmodelᚐUs
 		return graphql.Null
 	}
 	return ec._UsageSummary(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUsageWebhook2ᚖcreditdᚋgraphᚋmodelᚐUsageWebhook(ctx context.Context, sel ast.SelectionSet, v *model.UsageWebhook) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UsageWebhook!")
+		return graphql.Null
+	}
+	return ec._UsageWebhook(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNVerifyOutcome2creditdᚋgraphᚋmodelᚐVerifyOutcome(ctx context.Context, v any) (model.VerifyOutcome, error) {
@@ -10661,6 +11742,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOUsageWebhook2ᚖcreditdᚋgraphᚋmodelᚐUsageWebhook(ctx context.Context, sel ast.SelectionSet, v *model.UsageWebhook) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UsageWebhook(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

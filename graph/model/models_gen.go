@@ -19,6 +19,8 @@ type AccessEvent struct {
 	Action      UsageAction `json:"action"`
 	Purpose     *Purpose    `json:"purpose,omitempty"`
 	Grant       *string     `json:"grant,omitempty"`
+	// Number of records disclosed (for VERIFY: 1 when a record was tested).
+	RecordCount int `json:"recordCount"`
 }
 
 type AccessEventConnection struct {
@@ -214,6 +216,28 @@ type SubmitResult struct {
 	Rejected   []*RejectedRecord `json:"rejected"`
 }
 
+// One use of a provider's item, for the provider's detail listing.
+type UsageEvent struct {
+	ID          string      `json:"id"`
+	At          time.Time   `json:"at"`
+	Institution string      `json:"institution"`
+	Item        string      `json:"item"`
+	Action      UsageAction `json:"action"`
+	Purpose     *Purpose    `json:"purpose,omitempty"`
+	Grant       *string     `json:"grant,omitempty"`
+	RecordCount int         `json:"recordCount"`
+}
+
+type UsageEventConnection struct {
+	Edges    []*UsageEventEdge `json:"edges"`
+	PageInfo *PageInfo         `json:"pageInfo"`
+}
+
+type UsageEventEdge struct {
+	Node   *UsageEvent `json:"node"`
+	Cursor string      `json:"cursor"`
+}
+
 type UsageFeedback struct {
 	Summaries  []*UsageSummary `json:"summaries"`
 	Checkpoint *Checkpoint     `json:"checkpoint,omitempty"`
@@ -226,6 +250,12 @@ type UsageSummary struct {
 	Action      UsageAction `json:"action"`
 	Purpose     *Purpose    `json:"purpose,omitempty"`
 	Count       int         `json:"count"`
+}
+
+// A provider's webhook for usage batches. The secret is shown only when registered.
+type UsageWebhook struct {
+	URL    string  `json:"url"`
+	Secret *string `json:"secret,omitempty"`
 }
 
 // effectiveValue is the threshold actually tested, after coarsening.

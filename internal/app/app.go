@@ -17,6 +17,7 @@ import (
 	"creditd/internal/catalog"
 	"creditd/internal/connector"
 	"creditd/internal/credit"
+	"creditd/internal/feedback"
 	"creditd/internal/grants"
 	"creditd/internal/ingest"
 	"creditd/internal/orgs"
@@ -44,6 +45,9 @@ type Options struct {
 	// VerifyBudget is the verifications per (institution, enterprise, item) in 30 days;
 	// 0 takes the default.
 	VerifyBudget int
+	// Usage commits every response's disclosures before it is sent (a *usage.Recorder). Nil
+	// fails closed: responses that would disclose answer USAGE_NOT_RECORDED.
+	Usage server.UsageRecorder
 }
 
 // Handler returns the service's HTTP handler.
@@ -68,8 +72,10 @@ func Handler(o Options) http.Handler {
 			Ingest:   ingest.NewLoader(o.Pool, o.Catalog, ingest.Options{Now: o.Now, Logger: o.Logger}),
 			GrantSvc: grants.NewService(o.Pool, o.Catalog, orgStore, o.Keys, o.Now),
 			Verifier: verification.NewService(o.Pool, o.Catalog, vopts),
+			Feedback: feedback.NewService(o.Pool, o.Now),
 			Clock:    o.Now,
 		},
+		Usage:          o.Usage,
 		Auth:           auth.NewAuthenticator(auth.NewVerifier(o.Keys.Public(), auth.VerifierOptions{Now: o.Now}), orgStore, o.Logger),
 		Keys:           o.Keys,
 		Ready:          readiness{pool: o.Pool},

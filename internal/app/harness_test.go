@@ -26,6 +26,7 @@ import (
 	"creditd/internal/server"
 	"creditd/internal/store"
 	"creditd/internal/testdb"
+	"creditd/internal/usage"
 )
 
 // now is the fixed clock of these tests: 2026-11-27 12:00 in Shanghai.
@@ -55,6 +56,7 @@ func (c *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEnd
 
 type env struct {
 	t      *testing.T
+	rec    *usage.Recorder
 	srv    *httptest.Server
 	sim    *httptest.Server
 	pool   *pgxpool.Pool
@@ -102,10 +104,15 @@ func newEnv(t *testing.T, o envOptions) *env {
 		limits = *o.limits
 	}
 	e := &env{t: t, pool: pool, keys: keys, trips: trips, orgs: orgs.NewStore(pool)}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// The usage log records at the wall clock: events are checked against it.
+	e.rec = usage.NewRecorder(pool, usage.RecorderOptions{Logger: logger})
+	go func() { _ = e.rec.Run(context.Background()) }()
+	t.Cleanup(e.rec.Close)
 	opts := app.Options{
 		Pool: pool, Redis: rdb, Catalog: cat, Keys: keys, Development: o.development,
 		Limits: limits, RatePerMinute: o.ratePerMin, Now: func() time.Time { return now },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), VerifyBudget: o.verifyBudget,
+		Logger: logger, VerifyBudget: o.verifyBudget, Usage: e.rec,
 	}
 	if o.sim {
 		h, err := sim.NewHandler(sim.Options{AsOf: now})
@@ -167,9 +174,10 @@ func (e *env) enterprise(code string) string { return e.token(auth.RoleEnterpris
 
 // gqlResponse is a GraphQL response.
 type gqlResponse struct {
-	Status int
-	Data   json.RawMessage `json:"data"`
-	Errors []struct {
+	Status    int
+	RequestID string
+	Data      json.RawMessage `json:"data"`
+	Errors    []struct {
 		Message    string         `json:"message"`
 		Path       []any          `json:"path"`
 		Extensions map[string]any `json:"extensions"`
@@ -220,6 +228,7 @@ func (e *env) raw(method, contentType, token string, body []byte) gqlResponse {
 		e.t.Fatalf("response is not JSON (%d): %s", resp.StatusCode, b)
 	}
 	out.Status = resp.StatusCode
+	out.RequestID = resp.Header.Get("X-Request-Id")
 	return out
 }
 

@@ -19,7 +19,9 @@ import (
 	"creditd/internal/apperr"
 	"creditd/internal/catalog"
 	"creditd/internal/connector"
+	"creditd/internal/disclosure"
 	"creditd/internal/policy"
+	"creditd/internal/usage"
 )
 
 // Section is one catalog item's section as the viewer may see it.
@@ -90,14 +92,42 @@ func NewService(pool *pgxpool.Pool, cat *catalog.Catalog, o Options) *Service {
 	return &Service{st: store{pool: pool}, cat: cat, liveSrc: o.Live, now: o.Now, logger: o.Logger}
 }
 
-func refused(res policy.Result) error {
+// refused turns a policy refusal into the caller's error and logs it as a security event
+// (without the subject's code or any data).
+func (s *Service) refused(ctx context.Context, v policy.Viewer, res policy.Result) error {
+	s.logger.InfoContext(ctx, "security: access refused", "role", v.Role, "org", v.Org, "code", res.Code, "reason", res.Reason)
 	return apperr.New(res.Code, "%s", res.Reason)
+}
+
+// disclose adds one usage event per section whose records an institution or an operator is
+// about to receive; it fails closed when the request cannot record them. The subject's and
+// providers' own reads are not uses of the data and are not recorded.
+func (s *Service) disclose(ctx context.Context, v policy.Viewer, code, purpose string, action usage.Action, secs []Section) error {
+	inst := v.Org
+	switch v.Role {
+	case policy.Institution:
+	case policy.Operator:
+		action, inst = usage.OperatorView, usage.Platform
+	default:
+		return nil
+	}
+	for _, sec := range secs {
+		if len(sec.Records) == 0 {
+			continue
+		}
+		e := usage.Event{Institution: inst, USCC: code, Item: sec.Item.Code, Provider: sec.Item.Provider,
+			Action: action, Purpose: purpose, GrantID: sec.GrantID, RecordCount: len(sec.Records)}
+		if !disclosure.Add(ctx, e) {
+			return apperr.New(apperr.UsageNotRecorded, "this request cannot record its use of credit information, so nothing is disclosed")
+		}
+	}
+	return nil
 }
 
 // Enterprise looks up one enterprise; nil (and no error) when no enterprise has the code.
 func (s *Service) Enterprise(ctx context.Context, v policy.Viewer, code, purpose string) (*EnterpriseRow, error) {
 	if res := policy.Decide(policy.Request{Viewer: v, Subject: code, Action: policy.LookUp, Purpose: purpose, Now: s.now()}); !res.Allowed {
-		return nil, refused(res)
+		return nil, s.refused(ctx, v, res)
 	}
 	e, found, err := s.st.enterprise(ctx, code)
 	if err != nil || !found {
@@ -112,7 +142,7 @@ const MaxPage = 100
 // Search lists enterprises matching f, ordered by code, after the cursor.
 func (s *Service) Search(ctx context.Context, v policy.Viewer, f Filter, purpose string, first int, after string) (Page, error) {
 	if res := policy.Decide(policy.Request{Viewer: v, Action: policy.Search, Purpose: purpose, Now: s.now()}); !res.Allowed {
-		return Page{}, refused(res)
+		return Page{}, s.refused(ctx, v, res)
 	}
 	if first < 1 || first > MaxPage {
 		return Page{}, apperr.New(apperr.BadInput, "first must be between 1 and %d", MaxPage)
@@ -168,7 +198,7 @@ func (s *Service) Sections(ctx context.Context, v policy.Viewer, code, purpose s
 	}
 	now := s.now()
 	if res := policy.Decide(policy.Request{Viewer: v, Subject: code, Action: policy.LookUp, Purpose: purpose, Now: now}); !res.Allowed {
-		return nil, refused(res)
+		return nil, s.refused(ctx, v, res)
 	}
 	key := factsKey{USCC: code, Institution: institutionOf(v)}
 	var f facts
@@ -182,7 +212,11 @@ func (s *Service) Sections(ctx context.Context, v policy.Viewer, code, purpose s
 	if err != nil {
 		return nil, err
 	}
-	return s.assemble(ctx, v, code, purpose, its, f, now), nil
+	secs := s.assemble(ctx, v, code, purpose, its, f, now)
+	if err := s.disclose(ctx, v, code, purpose, usage.View, secs); err != nil {
+		return nil, err
+	}
+	return secs, nil
 }
 
 func institutionOf(v policy.Viewer) string {
@@ -269,7 +303,7 @@ func (s *Service) live(ctx context.Context, sec *Section, base policy.Request) {
 func (s *Service) Report(ctx context.Context, v policy.Viewer, code, purpose string) (Report, error) {
 	now := s.now()
 	if res := policy.Decide(policy.Request{Viewer: v, Subject: code, Action: policy.LookUp, Purpose: purpose, Now: now}); !res.Allowed {
-		return Report{}, refused(res)
+		return Report{}, s.refused(ctx, v, res)
 	}
 	e, f, found, err := s.st.enterpriseAndFacts(ctx, code, institutionOf(v))
 	if err != nil {
@@ -282,12 +316,16 @@ func (s *Service) Report(ctx context.Context, v policy.Viewer, code, purpose str
 	if err != nil {
 		return Report{}, fmt.Errorf("report id: %w", err)
 	}
+	secs := s.assemble(ctx, v, code, purpose, s.cat.Items(), f, now)
+	if err := s.disclose(ctx, v, code, purpose, usage.Report, secs); err != nil {
+		return Report{}, err
+	}
 	return Report{
 		ID:          id.String(),
 		Enterprise:  e,
 		GeneratedAt: now.UTC().Truncate(time.Second),
 		Purpose:     purpose,
-		Sections:    s.assemble(ctx, v, code, purpose, s.cat.Items(), f, now),
+		Sections:    secs,
 	}, nil
 }
 

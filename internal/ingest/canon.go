@@ -309,15 +309,18 @@ func isPlainInt(lit string) bool {
 
 // hashContent is the content hash of a record: its dates and canonical payload.
 func hashContent(occurredOn, endsOn string, canon []byte) []byte {
-	h := sha256.New()
-	h.Write([]byte("creditd.record.v1\x00"))
-	h.Write([]byte(occurredOn))
-	h.Write([]byte{0})
-	h.Write([]byte(endsOn))
-	h.Write([]byte{0})
-	h.Write(canon)
-	return h.Sum(nil)
+	buf := make([]byte, 0, len(hashPrefix)+len(occurredOn)+len(endsOn)+2+len(canon))
+	buf = append(buf, hashPrefix...)
+	buf = append(buf, occurredOn...)
+	buf = append(buf, 0)
+	buf = append(buf, endsOn...)
+	buf = append(buf, 0)
+	buf = append(buf, canon...)
+	sum := sha256.Sum256(buf)
+	return sum[:]
 }
+
+const hashPrefix = "creditd.record.v1\x00"
 
 // ContentHash returns the value stored in records.content_hash for a record with these dates
 // (YYYY-MM-DD; endsOn may be empty) and payload (a JSON object). Code that changes a record's

@@ -293,10 +293,11 @@ type ndjsonSource struct {
 	v    *validator
 	line int
 	buf  []byte
+	keys map[string]string // object keys interned across lines
 }
 
 func newNDJSONSource(r io.Reader, v *validator) *ndjsonSource {
-	return &ndjsonSource{r: bufio.NewReaderSize(r, 256<<10), v: v}
+	return &ndjsonSource{r: bufio.NewReaderSize(r, 256<<10), v: v, keys: map[string]string{}}
 }
 
 var ndjsonFields = []string{"sourceId", "uscc", "occurredOn", "endsOn", "data"}
@@ -324,30 +325,31 @@ func (s *ndjsonSource) next() (prepared, *Rejection, error) {
 // readLine returns the next physical line without its line ending. A line longer than
 // maxLineBytes is skipped and reported as tooLong. At the end of the input it returns io.EOF.
 func (s *ndjsonSource) readLine() (line []byte, tooLong bool, err error) {
-	s.buf = s.buf[:0]
-	for {
-		frag, err := s.r.ReadSlice('\n')
+	frag, err := s.r.ReadSlice('\n')
+	if err == nil {
+		return trimEOL(frag), false, nil // valid until the next read
+	}
+	s.buf = append(s.buf[:0], frag...)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		frag, err = s.r.ReadSlice('\n')
+		if !tooLong && len(s.buf)+len(frag) > maxLineBytes {
+			tooLong = true
+			s.buf = s.buf[:0]
+		}
 		if !tooLong {
-			if len(s.buf)+len(frag) > maxLineBytes {
-				tooLong = true
-				s.buf = s.buf[:0]
-			} else {
-				s.buf = append(s.buf, frag...)
-			}
+			s.buf = append(s.buf, frag...)
 		}
-		switch {
-		case err == nil:
-			return trimEOL(s.buf), tooLong, nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		case errors.Is(err, io.EOF):
-			if len(s.buf) == 0 && !tooLong {
-				return nil, false, io.EOF
-			}
-			return trimEOL(s.buf), tooLong, nil
-		default:
-			return nil, false, fmt.Errorf("read line %d: %w", s.line+1, err)
+	}
+	switch {
+	case err == nil:
+		return trimEOL(s.buf), tooLong, nil
+	case errors.Is(err, io.EOF):
+		if len(s.buf) == 0 && !tooLong {
+			return nil, false, io.EOF
 		}
+		return trimEOL(s.buf), tooLong, nil
+	default:
+		return nil, false, fmt.Errorf("read line %d: %w", s.line+1, err)
 	}
 }
 
@@ -364,46 +366,85 @@ func (s *ndjsonSource) parse(line []byte) (prepared, *Rejection, error) {
 	if !utf8.Valid(line) {
 		return prepared{}, s.reject("", "line is not valid UTF-8 (files must be UTF-8)"), nil
 	}
-	v, err := parseJSON(line)
+	var (
+		fields   [4]string // sourceId, uscc, occurredOn, endsOn
+		badType  [4]string
+		unknown  string
+		data     any
+		hasData  bool
+		notAnObj string
+	)
+	p := jsonParser{b: line, keys: s.keys}
+	p.space()
+	var err error
+	if p.i < len(p.b) && p.b[p.i] == '{' {
+		err = p.members(func(key string) error {
+			v, err := p.value(1)
+			if err != nil {
+				return err
+			}
+			switch i := slices.Index(ndjsonFields, key); {
+			case i < 0:
+				if unknown == "" {
+					unknown = key
+				}
+			case i == 4:
+				data, hasData = v, true
+			default:
+				switch x := v.(type) {
+				case string:
+					fields[i], badType[i] = x, ""
+				case nil: // null: the validator reports required fields
+					fields[i], badType[i] = "", ""
+				default:
+					badType[i] = fmt.Sprintf("%s: must be a string, got %s", key, kindOf(x))
+				}
+			}
+			return nil
+		})
+	} else {
+		var v any
+		if v, err = p.value(0); err == nil {
+			notAnObj = "line must be a JSON object, got " + kindOf(v)
+		}
+	}
+	if err == nil {
+		p.space()
+		if p.i < len(p.b) {
+			err = p.errorf("unexpected data after the value")
+		}
+	}
 	if err != nil {
 		return prepared{}, s.reject("", "line is not valid JSON: "+err.Error()), nil
 	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return prepared{}, s.reject("", "line must be a JSON object, got "+kindOf(v)), nil
+	if notAnObj != "" {
+		return prepared{}, s.reject("", notAnObj), nil
 	}
-	sourceID, _ := obj["sourceId"].(string)
-	for k := range obj {
-		if !slices.Contains(ndjsonFields, k) {
-			return prepared{}, s.reject(sourceID, fmt.Sprintf("unknown field %q (expected %s)", clip(k, 40), strings.Join(ndjsonFields, ", "))), nil
+	sourceID := fields[0]
+	if unknown != "" {
+		return prepared{}, s.reject(sourceID, fmt.Sprintf("unknown field %q (expected %s)", clip(unknown, 40), strings.Join(ndjsonFields, ", "))), nil
+	}
+	for _, r := range badType {
+		if r != "" {
+			return prepared{}, s.reject(sourceID, r), nil
 		}
 	}
-	var fields [4]string
-	for i, name := range ndjsonFields[:4] {
-		switch x := obj[name].(type) {
-		case string:
-			fields[i] = x
-		case nil: // absent or null: the validator reports required fields
-		default:
-			return prepared{}, s.reject(sourceID, fmt.Sprintf("%s: must be a string, got %s", name, kindOf(x))), nil
-		}
-	}
-	var data object
-	if d, present := obj["data"]; present && d != nil {
-		m, ok := d.(map[string]any)
+	var obj object
+	if hasData && data != nil {
+		m, ok := data.(map[string]any)
 		if !ok {
 			if _, reason := s.v.scalars(s.line, fields[0], fields[1], fields[2], fields[3]); reason != "" {
 				return prepared{}, s.reject(sourceID, reason), nil
 			}
-			return prepared{}, s.reject(sourceID, "data: must be a JSON object, got "+kindOf(d)), nil
+			return prepared{}, s.reject(sourceID, "data: must be a JSON object, got "+kindOf(data)), nil
 		}
-		data = mapObject(m)
+		obj = mapObject(m)
 	}
-	p, reason := s.v.fields(s.line, fields[0], fields[1], fields[2], fields[3], data)
+	pr, reason := s.v.fields(s.line, fields[0], fields[1], fields[2], fields[3], obj)
 	if reason != "" {
 		return prepared{}, s.reject(sourceID, reason), nil
 	}
-	return p, nil, nil
+	return pr, nil, nil
 }
 
 // csvFixed are the first columns of a CSV file, in order.

@@ -9,10 +9,11 @@ import (
 )
 
 // parseJSON parses one JSON value (RFC 8259) in a single pass, for bulk files where
-// encoding/json's two passes per value dominate the loader's CPU time. It yields what
+// encoding/json's two passes per value dominate the loader's CPU time. b must be valid UTF-8
+// (callers check it first, to reject such lines with a clear reason). It yields what
 // encoding/json yields with UseNumber: map[string]any (a repeated key keeps its last value),
-// []any, string, json.Number, bool and nil; invalid UTF-8 and lone surrogates in strings
-// become U+FFFD. Nesting is limited to maxDepth levels.
+// []any, string, json.Number, bool and nil; lone surrogates become U+FFFD. Nesting is
+// limited to maxDepth levels.
 func parseJSON(b []byte) (any, error) {
 	p := jsonParser{b: b}
 	p.space()
@@ -28,9 +29,13 @@ func parseJSON(b []byte) (any, error) {
 }
 
 type jsonParser struct {
-	b []byte
-	i int
+	b    []byte
+	i    int
+	keys map[string]string // interned object keys, when not nil
 }
+
+// maxInterned bounds the interned keys of one parser.
+const maxInterned = 4096
 
 type jsonSyntaxError struct {
 	msg    string
@@ -103,35 +108,50 @@ func (p *jsonParser) literal(word string) error {
 }
 
 func (p *jsonParser) object(depth int) (any, error) {
-	p.i++ // '{'
 	m := make(map[string]any, 8)
+	err := p.members(func(key string) error {
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return err
+		}
+		m[key] = v
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// members parses an object starting at its '{'. For each member it calls each with the key
+// and the parser at the start of the value, which each must consume.
+func (p *jsonParser) members(each func(key string) error) error {
+	p.i++ // '{'
 	p.space()
 	if p.i < len(p.b) && p.b[p.i] == '}' {
 		p.i++
-		return m, nil
+		return nil
 	}
 	for {
 		if p.i >= len(p.b) || p.b[p.i] != '"' {
-			return nil, p.unexpected("looking for the beginning of an object key")
+			return p.unexpected("looking for the beginning of an object key")
 		}
-		k, err := p.str()
+		k, err := p.key()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		p.space()
 		if p.i >= len(p.b) || p.b[p.i] != ':' {
-			return nil, p.unexpected("after an object key")
+			return p.unexpected("after an object key")
 		}
 		p.i++
 		p.space()
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return nil, err
+		if err := each(k); err != nil {
+			return err
 		}
-		m[k] = v
 		p.space()
 		if p.i >= len(p.b) {
-			return nil, p.unexpected("after an object value")
+			return p.unexpected("after an object value")
 		}
 		switch p.b[p.i] {
 		case ',':
@@ -139,9 +159,9 @@ func (p *jsonParser) object(depth int) (any, error) {
 			p.space()
 		case '}':
 			p.i++
-			return m, nil
+			return nil
 		default:
-			return nil, p.unexpected("after an object value")
+			return p.unexpected("after an object value")
 		}
 	}
 }
@@ -216,6 +236,42 @@ func (p *jsonParser) number() (any, error) {
 	return json.Number(p.b[start:p.i]), nil
 }
 
+// key parses an object key, reusing the string of a key seen before.
+func (p *jsonParser) key() (string, error) {
+	if p.keys == nil {
+		return p.str()
+	}
+	start := p.i + 1
+	end := p.plainEnd(start)
+	if end < 0 {
+		return p.str()
+	}
+	if k, ok := p.keys[string(p.b[start:end])]; ok {
+		p.i = end + 1
+		return k, nil
+	}
+	k := string(p.b[start:end])
+	if len(p.keys) < maxInterned {
+		p.keys[k] = k
+	}
+	p.i = end + 1
+	return k, nil
+}
+
+// plainEnd returns the position of the closing quote of a string starting at start that has
+// no escapes or control characters, or -1.
+func (p *jsonParser) plainEnd(start int) int {
+	for i := start; i < len(p.b); i++ {
+		switch c := p.b[i]; {
+		case c == '"':
+			return i
+		case c == '\\' || c < 0x20:
+			return -1
+		}
+	}
+	return -1
+}
+
 // str parses a string starting at the opening quote.
 func (p *jsonParser) str() (string, error) {
 	p.i++ // '"'
@@ -231,8 +287,6 @@ func (p *jsonParser) str() (string, error) {
 			return p.escapedStr(start)
 		case c < 0x20:
 			return "", p.unexpected("in string literal")
-		case c >= utf8.RuneSelf:
-			return p.escapedStr(start) // validates UTF-8 on the slow path
 		}
 		p.i++
 	}
@@ -251,14 +305,6 @@ func (p *jsonParser) escapedStr(start int) (string, error) {
 			return string(buf), nil
 		case c < 0x20:
 			return "", p.unexpected("in string literal")
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRune(p.b[p.i:])
-			if r == utf8.RuneError && size == 1 {
-				buf = utf8.AppendRune(buf, utf8.RuneError)
-			} else {
-				buf = append(buf, p.b[p.i:p.i+size]...)
-			}
-			p.i += size
 		case c != '\\':
 			buf = append(buf, c)
 			p.i++

@@ -1,6 +1,9 @@
 package ingest
 
 import (
+	"slices"
+	"strings"
+
 	"bytes"
 	"context"
 	"errors"
@@ -13,23 +16,25 @@ import (
 	"creditd/internal/apperr"
 )
 
-// The staging table lives in the session's temporary schema: it is neither WAL-logged nor
-// visible to other sessions, and its rows vanish at commit.
+// New records are copied straight into records. Corrections are copied into a staging
+// table and merged with set-based SQL, so that history is kept in the same statement. The
+// staging table lives in the session's temporary schema: it is neither WAL-logged nor visible
+// to other sessions, and its rows vanish at commit.
 const stageDDL = `CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
-	line        integer NOT NULL,
-	id          uuid NOT NULL,
-	old_id      uuid,
-	source_id   text NOT NULL,
-	uscc        text NOT NULL,
-	occurred_on date NOT NULL,
-	ends_on     date,
-	data        jsonb NOT NULL,
+	old_id       uuid NOT NULL,
+	uscc         text NOT NULL,
+	occurred_on  date NOT NULL,
+	ends_on      date,
+	data         jsonb NOT NULL,
 	content_hash bytea NOT NULL
 ) ON COMMIT DELETE ROWS`
 
 var stageTable = pgx.Identifier{"pg_temp", "ingest_stage"}
 
-var stageColumns = []string{"line", "id", "old_id", "source_id", "uscc", "occurred_on", "ends_on", "data", "content_hash"}
+var stageColumns = []string{"old_id", "uscc", "occurred_on", "ends_on", "data", "content_hash"}
+
+var recordColumns = []string{"uscc", "id", "provider", "item", "source_id", "occurred_on", "ends_on",
+	"data", "content_hash", "version", "created_at", "updated_at"}
 
 // lockSQL serializes loads of one (provider, item) so that the check that a sourceId belongs
 // to one enterprise is race-free.
@@ -73,7 +78,7 @@ func everyLane() []int {
 	return out
 }
 
-// The lookups probe records and enterprises by key, one index search per staged row, whatever
+// The lookups probe records and enterprises by key, one index search per row, whatever
 // the planner's statistics say (a table that has just been bulk-loaded has none yet): the
 // LATERAL subqueries cannot be turned into a scan of the whole table.
 const existingSQL = `SELECT s.source_id, r.uscc, r.id, r.content_hash
@@ -88,11 +93,6 @@ const knownSQL = `SELECT u.uscc
 FROM unnest($1::text[]) AS u(uscc)
 WHERE EXISTS (SELECT 1 FROM enterprises e WHERE e.uscc = u.uscc)`
 
-const insertSQL = `INSERT INTO records (uscc, id, provider, item, source_id, occurred_on, ends_on, data, content_hash, version, created_at, updated_at)
-SELECT uscc, id, $1, $2, source_id, occurred_on, ends_on, data, content_hash, 1, $3, $3
-FROM pg_temp.ingest_stage WHERE old_id IS NULL
-ORDER BY uscc, id`
-
 // correctSQL keeps the previous version of each corrected record and applies the correction.
 // Its joins run as index probes by primary key (see probeByKey).
 const correctSQL = `WITH old AS (
@@ -100,7 +100,6 @@ const correctSQL = `WITH old AS (
 	       s.occurred_on AS new_occurred_on, s.ends_on AS new_ends_on, s.data AS new_data, s.content_hash AS new_hash
 	FROM pg_temp.ingest_stage s
 	JOIN records r ON r.uscc = s.uscc AND r.id = s.old_id
-	WHERE s.old_id IS NOT NULL
 	FOR UPDATE OF r
 ), history AS (
 	INSERT INTO record_versions (uscc, record_id, version, occurred_on, ends_on, data, superseded_at)
@@ -121,7 +120,7 @@ var probeByKey = []string{`SET LOCAL enable_hashjoin = off`, `SET LOCAL enable_m
 const enterpriseSQL = `INSERT INTO enterprises AS e (uscc, name, region_code, industry_code, size, subject_type, updated_at)
 SELECT r.uscc, r.data->>'name', r.data->>'region_code', r.data->>'industry_code',
        r.data->>'size', r.data->>'subject_type', $2::timestamptz
-FROM (SELECT DISTINCT uscc FROM pg_temp.ingest_stage) s
+FROM unnest($3::text[]) AS s(uscc)
 CROSS JOIN LATERAL (
 	SELECT uscc, data FROM records
 	WHERE uscc = s.uscc AND item = $1
@@ -251,10 +250,9 @@ func (l *Loader) mergeRound(ctx context.Context, tx pgx.Tx, provider, item strin
 		return out, fmt.Errorf("read existing records: %w", err)
 	}
 
-	// Classify each row; only new rows and corrections are staged.
-	staged := make([]prepared, 0, len(rows))
-	oldIDs := make([]pgtype.UUID, 0, len(rows))
-	corrections := 0
+	// Classify each row; only new rows and corrections are written.
+	var fresh, corrected []*prepared
+	var oldIDs []pgtype.UUID
 	for i := range rows {
 		r := &rows[i]
 		ex, found := have[r.sourceID]
@@ -267,60 +265,70 @@ func (l *Loader) mergeRound(ctx context.Context, tx pgx.Tx, provider, item strin
 				Reason: fmt.Sprintf("uscc: unknown enterprise %s (no %s record)", r.uscc, Registration)})
 		case !found:
 			out.accepted++
-			staged = append(staged, *r)
-			oldIDs = append(oldIDs, pgtype.UUID{})
+			fresh = append(fresh, r)
 		case bytes.Equal(ex.hash, r.hash):
 			out.duplicates++
 		default:
 			out.updated++
-			corrections++
-			staged = append(staged, *r)
+			corrected = append(corrected, r)
 			oldIDs = append(oldIDs, ex.id)
 		}
 	}
-	if len(staged) == 0 {
-		return out, nil
-	}
-
-	if _, err := tx.CopyFrom(ctx, stageTable, stageColumns, pgx.CopyFromSlice(len(staged), func(i int) ([]any, error) {
-		r := &staged[i]
-		ends := pgtype.Date{}
-		if r.hasEnds {
-			ends = pgtype.Date{Time: r.ends, Valid: true}
-		}
-		return []any{
-			int32(r.line),
-			pgtype.UUID{Bytes: r.id, Valid: true},
-			oldIDs[i],
-			r.sourceID,
-			r.uscc,
-			pgtype.Date{Time: r.occurred, Valid: true},
-			ends,
-			r.data,
-			r.hash,
-		}, nil
-	})); err != nil {
-		return out, fmt.Errorf("copy into stage: %w", err)
-	}
 
 	now := l.now()
-	b = &pgx.Batch{}
-	if out.accepted > 0 {
-		b.Queue(insertSQL, provider, item, now)
+	if len(fresh) > 0 {
+		// In the order of the records' indexes (most lead with the USCC), so that the copy
+		// walks each index once instead of jumping around it.
+		slices.SortFunc(fresh, func(a, b *prepared) int {
+			if c := strings.Compare(a.uscc, b.uscc); c != 0 {
+				return c
+			}
+			return bytes.Compare(a.id[:], b.id[:])
+		})
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, recordColumns, pgx.CopyFromSlice(len(fresh), func(i int) ([]any, error) {
+			r := fresh[i]
+			return []any{r.uscc, pgtype.UUID{Bytes: r.id, Valid: true}, provider, item, r.sourceID,
+				pgtype.Date{Time: r.occurred, Valid: true}, endsOn(r), r.data, r.hash, int32(1), now, now}, nil
+		})); err != nil {
+			return out, fmt.Errorf("copy new records: %w", err)
+		}
 	}
-	if corrections > 0 {
+	b = &pgx.Batch{}
+	if len(corrected) > 0 {
+		if _, err := tx.CopyFrom(ctx, stageTable, stageColumns, pgx.CopyFromSlice(len(corrected), func(i int) ([]any, error) {
+			r := corrected[i]
+			return []any{oldIDs[i], r.uscc, pgtype.Date{Time: r.occurred, Valid: true}, endsOn(r), r.data, r.hash}, nil
+		})); err != nil {
+			return out, fmt.Errorf("copy corrections into stage: %w", err)
+		}
 		for _, q := range probeByKey {
 			b.Queue(q)
 		}
 		b.Queue(correctSQL, now)
 	}
-	if item == Registration {
-		b.Queue(enterpriseSQL, item, now)
+	if item == Registration && len(fresh)+len(corrected) > 0 {
+		touched := make([]string, 0, len(fresh)+len(corrected))
+		for _, r := range fresh {
+			touched = append(touched, r.uscc)
+		}
+		for _, r := range corrected {
+			touched = append(touched, r.uscc)
+		}
+		b.Queue(enterpriseSQL, item, now, touched)
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return out, fmt.Errorf("merge stage into records: %w", err)
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return out, fmt.Errorf("merge corrections: %w", err)
+		}
 	}
 	return out, nil
+}
+
+func endsOn(r *prepared) pgtype.Date {
+	if !r.hasEnds {
+		return pgtype.Date{}
+	}
+	return pgtype.Date{Time: r.ends, Valid: true}
 }
 
 func isKnown(known map[string]struct{}, uscc string) bool {

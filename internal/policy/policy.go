@@ -48,6 +48,10 @@ const (
 	Authorize
 	// ListGrants lists the grants an enterprise gave or an institution holds.
 	ListGrants
+	// ReadAccessLog reads the uses of the subject's own information (the enterprise itself).
+	ReadAccessLog
+	// ReadUsage reads how a provider's items were used, and manages its usage webhook.
+	ReadUsage
 )
 
 // Grant actions.
@@ -179,7 +183,7 @@ func Decide(r Request) Result {
 		return decideRecord(r)
 	case Verify:
 		return decideVerify(r)
-	case Authorize, ListGrants:
+	case Authorize, ListGrants, ReadAccessLog, ReadUsage:
 		return allow()
 	}
 	return refuse(apperr.Forbidden, "unknown action")
@@ -195,6 +199,12 @@ func gate(r Request) (Result, bool) {
 	}
 	if r.Action == ListGrants && r.Viewer.Role != Enterprise && r.Viewer.Role != Institution {
 		return refuse(apperr.Forbidden, "grants are listed for the enterprise that gave them and the institution that holds them"), false
+	}
+	if r.Action == ReadAccessLog && r.Viewer.Role != Enterprise {
+		return refuse(apperr.Forbidden, "an access log is read only by the enterprise it is about"), false
+	}
+	if r.Action == ReadUsage && r.Viewer.Role != Provider {
+		return refuse(apperr.Forbidden, "usage feedback is read only by data providers, about their own items"), false
 	}
 	switch r.Viewer.Role {
 	case Institution:

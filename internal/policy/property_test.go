@@ -107,7 +107,9 @@ func TestPolicyAgainstAccessTable(t *testing.T) {
 		return out
 	}
 	base := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
-	at := func(days int) time.Time { return base.Add(time.Duration(days)*24*time.Hour + time.Duration(rng.IntN(86400))*time.Second) }
+	at := func(days int) time.Time {
+		return base.Add(time.Duration(days)*24*time.Hour + time.Duration(rng.IntN(86400))*time.Second)
+	}
 	grantedViews := 0
 	counts := map[bool]int{}
 	for i := 0; i < cases; i++ {

@@ -19,6 +19,8 @@ import (
 	"creditd/auth"
 	"creditd/graph/generated"
 	"creditd/internal/apperr"
+	"creditd/internal/disclosure"
+	"creditd/internal/usage"
 	"creditd/resolvers"
 )
 
@@ -47,6 +49,11 @@ type RateLimiter interface {
 	Allow(ctx context.Context, key string) (bool, time.Duration)
 }
 
+// UsageRecorder commits usage events; Record returns once they are committed.
+type UsageRecorder interface {
+	Record(ctx context.Context, events []usage.Event) error
+}
+
 // Config is everything the HTTP server is built from.
 type Config struct {
 	Development bool
@@ -56,6 +63,9 @@ type Config struct {
 	Keys        *auth.KeySet
 	Ready       ReadyChecker
 	RateLimiter RateLimiter // nil: no rate limit
+	// Usage commits each response's disclosures before the response is sent. Nil fails
+	// closed: any response that discloses is replaced by USAGE_NOT_RECORDED.
+	Usage UsageRecorder
 	// RequestContext prepares each GraphQL request's context (per-request batching loaders).
 	RequestContext func(context.Context) context.Context
 	Logger         *slog.Logger
@@ -71,6 +81,7 @@ func New(cfg Config) http.Handler {
 	gql.SetRecoverFunc(recoverer(cfg.Logger))
 	gql.Use(depthLimit{Max: cfg.Limits.MaxDepth, AllowIntrospection: cfg.Development})
 	gql.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
+	gql.AroundResponses(recordDisclosures(cfg.Usage, cfg.Logger))
 	if cfg.Development {
 		gql.Use(extension.Introspection{})
 	} else {
@@ -78,12 +89,16 @@ func New(cfg Config) http.Handler {
 	}
 
 	var api http.Handler = gql
-	if cfg.RequestContext != nil {
-		inner := api
-		api = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			inner.ServeHTTP(w, r.WithContext(cfg.RequestContext(r.Context())))
-		})
-	}
+	inner := api
+	api = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		v, _ := auth.ViewerFrom(ctx)
+		ctx, _ = disclosure.Start(ctx, v.Subject, RequestID(ctx))
+		if cfg.RequestContext != nil {
+			ctx = cfg.RequestContext(ctx)
+		}
+		inner.ServeHTTP(w, r.WithContext(ctx))
+	})
 	if cfg.RateLimiter != nil {
 		api = rateLimit(cfg.RateLimiter, api)
 	}

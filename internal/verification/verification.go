@@ -20,8 +20,10 @@ import (
 	"creditd/internal/catalog"
 	"creditd/internal/claim"
 	"creditd/internal/connector"
+	"creditd/internal/disclosure"
 	"creditd/internal/grants"
 	"creditd/internal/policy"
+	"creditd/internal/usage"
 )
 
 // DefaultBudget is the number of verifications an institution may make about one item of one
@@ -102,14 +104,25 @@ func (s *Service) Verify(ctx context.Context, v policy.Viewer, code, itemCode st
 	base := policy.Request{Viewer: v, Subject: code, Item: it, Action: policy.Verify, Purpose: purpose, Grants: gs, Now: now}
 	res := policy.Decide(base)
 	if !res.Allowed {
+		s.logger.InfoContext(ctx, "security: verification refused", "org", v.Org, "item", it.Code, "decision", res.Decision)
 		return Answer{}, apperr.New(res.Code, "%s", res.Reason).With("decision", string(res.Decision)).With("item", it.Code)
 	}
 	if err := s.spend(ctx, v.Org, code, it.Code, now); err != nil {
 		return Answer{}, err
 	}
 	ans := Answer{GrantID: res.GrantID}
-	ans.Result, err = s.evaluate(ctx, base, nc)
-	return ans, err
+	if ans.Result, err = s.evaluate(ctx, base, nc); err != nil {
+		return Answer{}, err
+	}
+	tested := 0
+	if ans.Outcome != claim.Unavailable {
+		tested = 1
+	}
+	if !disclosure.Add(ctx, usage.Event{Institution: v.Org, USCC: code, Item: it.Code, Provider: it.Provider,
+		Action: usage.Verify, Purpose: purpose, GrantID: res.GrantID, RecordCount: tested}) {
+		return Answer{}, apperr.New(apperr.UsageNotRecorded, "this request cannot record its use of credit information, so nothing is answered")
+	}
+	return ans, nil
 }
 
 // facts reads whether the enterprise exists and its grants to the institution, in one round trip.
