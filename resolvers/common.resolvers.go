@@ -69,22 +69,54 @@ func (r *mutationResolver) FileObjection(ctx context.Context, recordID string, r
 
 // ApplyCreditRepair is the resolver for the applyCreditRepair field.
 func (r *mutationResolver) ApplyCreditRepair(ctx context.Context, recordID string, commitment string) (*model.RepairApplication, error) {
-	return nil, notImplemented("applyCreditRepair")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.Repair.Apply(ctx, v, recordID, commitment)
+	if err != nil {
+		return nil, err
+	}
+	return repairApplication(a), nil
 }
 
 // DecideCreditRepair is the resolver for the decideCreditRepair field.
 func (r *mutationResolver) DecideCreditRepair(ctx context.Context, id string, approve bool, reason *string) (*model.RepairApplication, error) {
-	return nil, notImplemented("decideCreditRepair")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, err := r.Repair.Decide(ctx, v, id, approve, reason)
+	if err != nil {
+		return nil, err
+	}
+	return repairApplication(a), nil
 }
 
 // SubmitSelfReport is the resolver for the submitSelfReport field.
 func (r *mutationResolver) SubmitSelfReport(ctx context.Context, data json.RawMessage, commitment string) (*model.Record, error) {
-	return nil, notImplemented("submitSelfReport")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := r.SelfReports.Submit(ctx, v, data, commitment)
+	if err != nil {
+		return nil, err
+	}
+	return r.recordByID(ctx, v, id)
 }
 
 // WithdrawSelfReport is the resolver for the withdrawSelfReport field.
 func (r *mutationResolver) WithdrawSelfReport(ctx context.Context, recordID string) (*model.Record, error) {
-	return nil, notImplemented("withdrawSelfReport")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := r.SelfReports.Withdraw(ctx, v, recordID)
+	if err != nil {
+		return nil, err
+	}
+	return r.recordByID(ctx, v, id)
 }
 
 // ReviewObjection is the resolver for the reviewObjection field.

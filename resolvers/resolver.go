@@ -11,6 +11,8 @@ import (
 	"creditd/internal/feedback"
 	"creditd/internal/grants"
 	"creditd/internal/ingest"
+	"creditd/internal/repair"
+	"creditd/internal/selfreport"
 	"creditd/internal/verification"
 )
 
@@ -30,6 +32,10 @@ type Resolver struct {
 	Verifier *verification.Service
 	// Feedback reads the access log and usage feedback.
 	Feedback *feedback.Service
+	// Repair handles credit-repair applications.
+	Repair *repair.Service
+	// SelfReports takes the enterprise's self-reported information.
+	SelfReports *selfreport.Service
 	// Clock tells grant statuses.
 	Clock func() time.Time
 }

@@ -177,19 +177,21 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AccessLog         func(childComplexity int, first *int, after *string) int
-		Catalog           func(childComplexity int) int
-		CreditReport      func(childComplexity int, uscc uscc.Code, purpose *model.Purpose) int
-		Enterprise        func(childComplexity int, uscc uscc.Code, purpose *model.Purpose) int
-		Enterprises       func(childComplexity int, name *string, region *string, industry *string, purpose *model.Purpose, first *int, after *string) int
-		Grants            func(childComplexity int, first *int, after *string) int
-		Objection         func(childComplexity int, id string) int
-		Objections        func(childComplexity int, first *int, after *string) int
-		OverdueObjections func(childComplexity int) int
-		RiskNotice        func(childComplexity int) int
-		UsageEvents       func(childComplexity int, from time.Time, to time.Time, first *int, after *string) int
-		UsageFeedback     func(childComplexity int, from time.Time, to time.Time) int
-		UsageWebhook      func(childComplexity int) int
+		AccessLog          func(childComplexity int, first *int, after *string) int
+		Catalog            func(childComplexity int) int
+		CreditReport       func(childComplexity int, uscc uscc.Code, purpose *model.Purpose) int
+		Enterprise         func(childComplexity int, uscc uscc.Code, purpose *model.Purpose) int
+		Enterprises        func(childComplexity int, name *string, region *string, industry *string, purpose *model.Purpose, first *int, after *string) int
+		Grants             func(childComplexity int, first *int, after *string) int
+		Objection          func(childComplexity int, id string) int
+		Objections         func(childComplexity int, first *int, after *string) int
+		OverdueObjections  func(childComplexity int) int
+		RepairApplication  func(childComplexity int, id string) int
+		RepairApplications func(childComplexity int, first *int, after *string) int
+		RiskNotice         func(childComplexity int) int
+		UsageEvents        func(childComplexity int, from time.Time, to time.Time, first *int, after *string) int
+		UsageFeedback      func(childComplexity int, from time.Time, to time.Time) int
+		UsageWebhook       func(childComplexity int) int
 	}
 
 	Record struct {
@@ -210,10 +212,24 @@ type ComplexityRoot struct {
 	}
 
 	RepairApplication struct {
-		ID       func(childComplexity int) int
-		Reason   func(childComplexity int) int
-		RecordID func(childComplexity int) int
-		Status   func(childComplexity int) int
+		CommitmentRecordID func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		DecidedAt          func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Item               func(childComplexity int) int
+		Reason             func(childComplexity int) int
+		RecordID           func(childComplexity int) int
+		Status             func(childComplexity int) int
+	}
+
+	RepairApplicationConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	RepairApplicationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	RiskNotice struct {
@@ -320,6 +336,8 @@ type QueryResolver interface {
 	Objection(ctx context.Context, id string) (*model.Objection, error)
 	Objections(ctx context.Context, first *int, after *string) (*model.ObjectionConnection, error)
 	OverdueObjections(ctx context.Context) ([]*model.Objection, error)
+	RepairApplication(ctx context.Context, id string) (*model.RepairApplication, error)
+	RepairApplications(ctx context.Context, first *int, after *string) (*model.RepairApplicationConnection, error)
 	UsageEvents(ctx context.Context, from time.Time, to time.Time, first *int, after *string) (*model.UsageEventConnection, error)
 	UsageWebhook(ctx context.Context) (*model.UsageWebhook, error)
 }
@@ -1055,6 +1073,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.OverdueObjections(childComplexity), true
+	case "Query.repairApplication":
+		if e.ComplexityRoot.Query.RepairApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Query_repairApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RepairApplication(childComplexity, args["id"].(string)), true
+	case "Query.repairApplications":
+		if e.ComplexityRoot.Query.RepairApplications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_repairApplications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RepairApplications(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.riskNotice":
 		if e.ComplexityRoot.Query.RiskNotice == nil {
 			break
@@ -1158,12 +1198,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RejectedRecord.SourceID(childComplexity), true
 
+	case "RepairApplication.commitmentRecordId":
+		if e.ComplexityRoot.RepairApplication.CommitmentRecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.CommitmentRecordID(childComplexity), true
+	case "RepairApplication.createdAt":
+		if e.ComplexityRoot.RepairApplication.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.CreatedAt(childComplexity), true
+	case "RepairApplication.decidedAt":
+		if e.ComplexityRoot.RepairApplication.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.DecidedAt(childComplexity), true
 	case "RepairApplication.id":
 		if e.ComplexityRoot.RepairApplication.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.RepairApplication.ID(childComplexity), true
+	case "RepairApplication.item":
+		if e.ComplexityRoot.RepairApplication.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.Item(childComplexity), true
 	case "RepairApplication.reason":
 		if e.ComplexityRoot.RepairApplication.Reason == nil {
 			break
@@ -1182,6 +1246,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RepairApplication.Status(childComplexity), true
+
+	case "RepairApplicationConnection.edges":
+		if e.ComplexityRoot.RepairApplicationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplicationConnection.Edges(childComplexity), true
+	case "RepairApplicationConnection.pageInfo":
+		if e.ComplexityRoot.RepairApplicationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplicationConnection.PageInfo(childComplexity), true
+
+	case "RepairApplicationEdge.cursor":
+		if e.ComplexityRoot.RepairApplicationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplicationEdge.Cursor(childComplexity), true
+	case "RepairApplicationEdge.node":
+		if e.ComplexityRoot.RepairApplicationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplicationEdge.Node(childComplexity), true
 
 	case "RiskNotice.text":
 		if e.ComplexityRoot.RiskNotice.Text == nil {
@@ -1705,6 +1795,25 @@ type Objection {
 type ObjectionConnection { edges: [ObjectionEdge!]! pageInfo: PageInfo! }
 type ObjectionEdge { node: Objection! cursor: String! }
 type RepairApplication { id: ID! recordId: ID! status: RepairStatus! reason: String }
+
+type RepairApplicationConnection { edges: [RepairApplicationEdge!]! pageInfo: PageInfo! }
+type RepairApplicationEdge { node: RepairApplication! cursor: String! }
+
+extend type RepairApplication {
+  "The catalog item of the record."
+  item: String!
+  createdAt: DateTime!
+  decidedAt: DateTime
+  "The public commitment record (信用修复型信用承诺书) made on approval."
+  commitmentRecordId: ID
+}
+
+extend type Query {
+  "A credit-repair application: the applicant, the item's provider and operators."
+  repairApplication(id: ID!): RepairApplication
+  "ENTERPRISE: its applications; PROVIDER: those on its items; OPERATOR: all. Newest first."
+  repairApplications(first: Int = 20, after: String): RepairApplicationConnection!
+}
 `, BuiltIn: false},
 	{Name: "../schema/usage.graphqls", Input: `enum UsageAction { VIEW REPORT VERIFY SCORE BATCH OPERATOR_VIEW }
 
@@ -2044,8 +2153,36 @@ func (ec *executionContext) childFields_RepairApplication(ctx context.Context, f
 		return ec.fieldContext_RepairApplication_status(ctx, field)
 	case "reason":
 		return ec.fieldContext_RepairApplication_reason(ctx, field)
+	case "item":
+		return ec.fieldContext_RepairApplication_item(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_RepairApplication_createdAt(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_RepairApplication_decidedAt(ctx, field)
+	case "commitmentRecordId":
+		return ec.fieldContext_RepairApplication_commitmentRecordId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RepairApplication", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairApplicationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RepairApplicationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RepairApplicationConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairApplicationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairApplicationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_RepairApplicationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_RepairApplicationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairApplicationEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_RiskNotice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2851,6 +2988,42 @@ func (ec *executionContext) field_Query_objection_args(ctx context.Context, rawA
 }
 
 func (ec *executionContext) field_Query_objections_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_repairApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_repairApplications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -5936,6 +6109,94 @@ func (ec *executionContext) fieldContext_Query_overdueObjections(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_repairApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_repairApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RepairApplication(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RepairApplication) graphql.Marshaler {
+			return ec.marshalORepairApplication2ᚖcreditdᚋgraphᚋmodelᚐRepairApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_repairApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplication(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_repairApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_repairApplications(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_repairApplications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RepairApplications(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RepairApplicationConnection) graphql.Marshaler {
+			return ec.marshalNRepairApplicationConnection2ᚖcreditdᚋgraphᚋmodelᚐRepairApplicationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_repairApplications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplicationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_repairApplications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_usageEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6431,6 +6692,217 @@ func (ec *executionContext) _RepairApplication_reason(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_RepairApplication_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "String")
+}
+
+func (ec *executionContext) _RepairApplication_item(ctx context.Context, field graphql.CollectedField, obj *model.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Item, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "String")
+}
+
+func (ec *executionContext) _RepairApplication_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _RepairApplication_decidedAt(ctx context.Context, field graphql.CollectedField, obj *model.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _RepairApplication_commitmentRecordId(ctx context.Context, field graphql.CollectedField, obj *model.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_commitmentRecordId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommitmentRecordID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_commitmentRecordId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RepairApplicationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RepairApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplicationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RepairApplicationEdge) graphql.Marshaler {
+			return ec.marshalNRepairApplicationEdge2ᚕᚖcreditdᚋgraphᚋmodelᚐRepairApplicationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplicationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairApplicationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplicationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairApplicationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.RepairApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplicationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcreditdᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplicationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairApplicationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairApplicationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.RepairApplicationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplicationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RepairApplication) graphql.Marshaler {
+			return ec.marshalNRepairApplication2ᚖcreditdᚋgraphᚋmodelᚐRepairApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplicationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairApplicationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplication(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairApplicationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RepairApplicationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplicationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplicationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplicationEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _RiskNotice_version(ctx context.Context, field graphql.CollectedField, obj *model.RiskNotice) (ret graphql.Marshaler) {
@@ -9627,6 +10099,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_overdueObjections(ctx, field)
 				})
+		case "repairApplication":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_repairApplication(ctx, field)
+				})
+		case "repairApplications":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_repairApplications(ctx, field)
+				})
 		case "usageEvents":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -9810,6 +10294,102 @@ func (ec *executionContext) _RepairApplication(ctx context.Context, sel ast.Sele
 		case "reason":
 			out.Values[i] = ec._RepairApplication_reason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "item":
+			out.Values[i] = ec._RepairApplication_item(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._RepairApplication_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decidedAt":
+			out.Values[i] = ec._RepairApplication_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "commitmentRecordId":
+			out.Values[i] = ec._RepairApplication_commitmentRecordId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var repairApplicationConnectionImplementors = []string{"RepairApplicationConnection"}
+
+func (ec *executionContext) _RepairApplicationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.RepairApplicationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairApplicationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairApplicationConnection")
+		case "edges":
+			out.Values[i] = ec._RepairApplicationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RepairApplicationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var repairApplicationEdgeImplementors = []string{"RepairApplicationEdge"}
+
+func (ec *executionContext) _RepairApplicationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.RepairApplicationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairApplicationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairApplicationEdge")
+		case "node":
+			out.Values[i] = ec._RepairApplicationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._RepairApplicationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -11160,6 +11740,38 @@ func (ec *executionContext) marshalNRepairApplication2ᚖcreditdᚋgraphᚋmodel
 	return ec._RepairApplication(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRepairApplicationConnection2ᚖcreditdᚋgraphᚋmodelᚐRepairApplicationConnection(ctx context.Context, sel ast.SelectionSet, v *model.RepairApplicationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RepairApplicationConnection!")
+		return graphql.Null
+	}
+	return ec._RepairApplicationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRepairApplicationEdge2ᚕᚖcreditdᚋgraphᚋmodelᚐRepairApplicationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RepairApplicationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRepairApplicationEdge2ᚖcreditdᚋgraphᚋmodelᚐRepairApplicationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRepairApplicationEdge2ᚖcreditdᚋgraphᚋmodelᚐRepairApplicationEdge(ctx context.Context, sel ast.SelectionSet, v *model.RepairApplicationEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RepairApplicationEdge!")
+		return graphql.Null
+	}
+	return ec._RepairApplicationEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRepairStatus2creditdᚋgraphᚋmodelᚐRepairStatus(ctx context.Context, v any) (model.RepairStatus, error) {
 	var res model.RepairStatus
 	err := res.UnmarshalGQL(v)
@@ -11689,6 +12301,13 @@ func (ec *executionContext) marshalORecord2ᚕᚖcreditdᚋgraphᚋmodelᚐRecor
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalORepairApplication2ᚖcreditdᚋgraphᚋmodelᚐRepairApplication(ctx context.Context, sel ast.SelectionSet, v *model.RepairApplication) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RepairApplication(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

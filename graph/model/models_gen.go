@@ -193,6 +193,22 @@ type RepairApplication struct {
 	RecordID string       `json:"recordId"`
 	Status   RepairStatus `json:"status"`
 	Reason   *string      `json:"reason,omitempty"`
+	// The catalog item of the record.
+	Item      string     `json:"item"`
+	CreatedAt time.Time  `json:"createdAt"`
+	DecidedAt *time.Time `json:"decidedAt,omitempty"`
+	// The public commitment record (信用修复型信用承诺书) made on approval.
+	CommitmentRecordID *string `json:"commitmentRecordId,omitempty"`
+}
+
+type RepairApplicationConnection struct {
+	Edges    []*RepairApplicationEdge `json:"edges"`
+	PageInfo *PageInfo                `json:"pageInfo"`
+}
+
+type RepairApplicationEdge struct {
+	Node   *RepairApplication `json:"node"`
+	Cursor string             `json:"cursor"`
 }
 
 type RiskNotice struct {

@@ -22,6 +22,8 @@ import (
 	"creditd/internal/ingest"
 	"creditd/internal/orgs"
 	"creditd/internal/ratelimit"
+	"creditd/internal/repair"
+	"creditd/internal/selfreport"
 	"creditd/internal/server"
 	"creditd/internal/store"
 	"creditd/internal/verification"
@@ -67,13 +69,15 @@ func Handler(o Options) http.Handler {
 		Development: o.Development,
 		Limits:      o.Limits,
 		Resolver: &resolvers.Resolver{
-			Cat:      o.Catalog,
-			Credit:   creditSvc,
-			Ingest:   ingest.NewLoader(o.Pool, o.Catalog, ingest.Options{Now: o.Now, Logger: o.Logger}),
-			GrantSvc: grants.NewService(o.Pool, o.Catalog, orgStore, o.Keys, o.Now),
-			Verifier: verification.NewService(o.Pool, o.Catalog, vopts),
-			Feedback: feedback.NewService(o.Pool, o.Now),
-			Clock:    o.Now,
+			Cat:         o.Catalog,
+			Credit:      creditSvc,
+			Ingest:      ingest.NewLoader(o.Pool, o.Catalog, ingest.Options{Now: o.Now, Logger: o.Logger}),
+			GrantSvc:    grants.NewService(o.Pool, o.Catalog, orgStore, o.Keys, o.Now),
+			Verifier:    verification.NewService(o.Pool, o.Catalog, vopts),
+			Feedback:    feedback.NewService(o.Pool, o.Now),
+			Repair:      repair.NewService(o.Pool, o.Catalog, o.Now),
+			SelfReports: selfreport.NewService(o.Pool, o.Catalog, o.Now),
+			Clock:       o.Now,
 		},
 		Usage:          o.Usage,
 		Auth:           auth.NewAuthenticator(auth.NewVerifier(o.Keys.Public(), auth.VerifierOptions{Now: o.Now}), orgStore, o.Logger),

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"creditd/internal/catalog"
 	"creditd/internal/grants"
 	"creditd/internal/policy"
 )
@@ -27,6 +29,21 @@ type Record struct {
 	Data       json.RawMessage
 	Version    int
 	Severity   string
+	// State that disclosure depends on.
+	UnderObjection bool
+	Repaired       bool
+	Deleted        bool
+	Withdrawn      bool
+	DeletionReason string
+}
+
+// SelfReported reports whether the enterprise itself supplied the record.
+func (r Record) SelfReported() bool { return r.Provider == catalog.SelfProvider }
+
+// policyRecord is the record's state as the access policy sees it.
+func (r Record) policyRecord() *policy.Record {
+	return &policy.Record{OccurredOn: r.OccurredOn, EndsOn: r.EndsOn, Severity: r.Severity, Repaired: r.Repaired,
+		Deleted: r.Deleted, Withdrawn: r.Withdrawn, UnderObjection: r.UnderObjection, SelfReported: r.SelfReported()}
 }
 
 // EnterpriseRow is an enterprise as registered.
@@ -50,7 +67,8 @@ func scanEnterprise(row pgx.Row) (EnterpriseRow, error) {
 	return e, err
 }
 
-const recordCols = `id::text, uscc, provider, item, source_id, occurred_on, ends_on, data, version, coalesce(data->>'severity', '')`
+const recordCols = `id::text, uscc, provider, item, source_id, occurred_on, ends_on, data, version, coalesce(data->>'severity', ''),
+	under_objection, repaired_at IS NOT NULL, deleted_at IS NOT NULL, withdrawn_at IS NOT NULL, coalesce(deletion_reason, '')`
 
 func scanRecords(rows pgx.Rows) ([]Record, error) {
 	defer rows.Close()
@@ -59,7 +77,8 @@ func scanRecords(rows pgx.Rows) ([]Record, error) {
 		var r Record
 		var occ pgtype.Date
 		var ends pgtype.Date
-		if err := rows.Scan(&r.ID, &r.USCC, &r.Provider, &r.Item, &r.SourceID, &occ, &ends, &r.Data, &r.Version, &r.Severity); err != nil {
+		if err := rows.Scan(&r.ID, &r.USCC, &r.Provider, &r.Item, &r.SourceID, &occ, &ends, &r.Data, &r.Version, &r.Severity,
+			&r.UnderObjection, &r.Repaired, &r.Deleted, &r.Withdrawn, &r.DeletionReason); err != nil {
 			return nil, fmt.Errorf("scan record: %w", err)
 		}
 		r.OccurredOn = occ.Time
@@ -236,4 +255,20 @@ func escapeLike(s string) string {
 		out = append(out, r)
 	}
 	return string(out)
+}
+
+// record reads one record by id.
+func (s *store) record(ctx context.Context, id string) (Record, bool, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return Record{}, false, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+recordCols+` FROM records WHERE id = $1`, id)
+	if err != nil {
+		return Record{}, false, fmt.Errorf("read record: %w", err)
+	}
+	recs, err := scanRecords(rows)
+	if err != nil || len(recs) == 0 {
+		return Record{}, false, err
+	}
+	return recs[0], true, nil
 }

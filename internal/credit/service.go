@@ -264,7 +264,7 @@ func shown(base policy.Request, recs []Record) []ShownRecord {
 	for _, r := range recs {
 		rr := base
 		rr.Action = policy.ViewRecord
-		rr.Record = &policy.Record{OccurredOn: r.OccurredOn, EndsOn: r.EndsOn, Severity: r.Severity}
+		rr.Record = r.policyRecord()
 		if d := policy.Decide(rr); d.Allowed {
 			out = append(out, ShownRecord{Record: r, Annotations: d.Annotations})
 		}
@@ -354,4 +354,34 @@ func (s *Service) WithLoader(ctx context.Context) context.Context {
 		return out, nil
 	}, dataloadgen.WithWait(time.Millisecond))
 	return context.WithValue(ctx, loaderKey{}, l)
+}
+
+// Record returns one record as the viewer may see it, with its annotations; NOT_FOUND when it
+// does not exist or the viewer may not see it (the two are not told apart).
+func (s *Service) Record(ctx context.Context, v policy.Viewer, id string) (ShownRecord, error) {
+	notFound := apperr.New(apperr.NotFound, "no record with this id is visible to you")
+	r, found, err := s.st.record(ctx, id)
+	if err != nil {
+		return ShownRecord{}, err
+	}
+	if !found {
+		return ShownRecord{}, notFound
+	}
+	it, ok := s.cat.Item(r.Item)
+	if !ok {
+		return ShownRecord{}, notFound
+	}
+	req := policy.Request{Viewer: v, Subject: r.USCC, Item: it, Action: policy.ViewRecord, Record: r.policyRecord(), Now: s.now()}
+	if v.Role == policy.Institution {
+		// Institutions read records through sections and reports, where their use is recorded.
+		return ShownRecord{}, notFound
+	}
+	d := policy.Decide(req)
+	if !d.Allowed {
+		return ShownRecord{}, notFound
+	}
+	if err := s.disclose(ctx, v, r.USCC, "", usage.View, []Section{{Item: it, Records: []ShownRecord{{Record: r}}}}); err != nil {
+		return ShownRecord{}, err
+	}
+	return ShownRecord{Record: r, Annotations: d.Annotations}, nil
 }

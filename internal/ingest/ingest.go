@@ -27,7 +27,7 @@ import (
 const MaxSubmitRows = 1000
 
 // DefaultChunkSize is the number of file rows merged per transaction unless Options says otherwise.
-const DefaultChunkSize = 50000
+const DefaultChunkSize = 100000
 
 // Registration is the item whose records define which enterprises exist.
 const Registration = "registration.basic"

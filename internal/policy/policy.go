@@ -52,7 +52,34 @@ const (
 	ReadAccessLog
 	// ReadUsage reads how a provider's items were used, and manages its usage webhook.
 	ReadUsage
+
+	// The subject's rights (R12, R20, R21, R3): each only for the enterprise itself, about its
+	// own records (Subject is the record's enterprise).
+	FileObjection
+	DisputeObjection
+	ApplyRepair
+	SelfReport
+
+	// Steps for the platform's operators.
+	ReviewObjection
+	NotifyObjection
+	PauseObjection
+
+	// Steps for the provider of the record's item (Item set).
+	AnswerObjection
+	DecideRepair
+
+	// ReadObjection reads one objection or repair application: the applicant enterprise, the
+	// item's provider and operators (Subject and Item set).
+	ReadObjection
 )
+
+// workflowRoles says which role takes each workflow action.
+var workflowRoles = map[Action]Role{
+	FileObjection: Enterprise, DisputeObjection: Enterprise, ApplyRepair: Enterprise, SelfReport: Enterprise,
+	ReviewObjection: Operator, NotifyObjection: Operator, PauseObjection: Operator,
+	AnswerObjection: Provider, DecideRepair: Provider,
+}
 
 // Grant actions.
 const (
@@ -185,6 +212,9 @@ func Decide(r Request) Result {
 		return decideVerify(r)
 	case Authorize, ListGrants, ReadAccessLog, ReadUsage:
 		return allow()
+	case FileObjection, DisputeObjection, ApplyRepair, SelfReport, ReviewObjection, NotifyObjection,
+		PauseObjection, AnswerObjection, DecideRepair, ReadObjection:
+		return decideWorkflow(r)
 	}
 	return refuse(apperr.Forbidden, "unknown action")
 }
@@ -211,7 +241,7 @@ func gate(r Request) (Result, bool) {
 		if r.Action == Submit {
 			return refuse(apperr.Forbidden, "only a data provider may submit records"), false
 		}
-		if r.Action == ListGrants {
+		if r.Action == ListGrants || workflowRoles[r.Action] != "" || r.Action == ReadObjection {
 			break
 		}
 		if r.Purpose == "" {
@@ -306,6 +336,45 @@ func decideSection(r Request) Result {
 		}
 	}
 	return section(Denied, "no access")
+}
+
+// decideWorkflow decides the subject's rights and the workflow steps of objections, credit
+// repair and self-reports.
+func decideWorkflow(r Request) Result {
+	v := r.Viewer
+	if r.Action == ReadObjection {
+		switch {
+		case v.Role == Operator:
+		case v.Role == Enterprise && r.Subject == v.Org:
+		case v.Role == Provider && r.Item != nil && r.Item.Provider == v.Org:
+		default:
+			return refuse(apperr.Forbidden, "only the applicant, the provider of the item and the platform see this")
+		}
+		return allow()
+	}
+	want := workflowRoles[r.Action]
+	if v.Role != want {
+		return refuse(apperr.Forbidden, "this step is taken by "+roleName(want))
+	}
+	if want == Provider && (r.Item == nil || r.Item.Provider != v.Org) {
+		return refuse(apperr.Forbidden, "this step is taken by the provider of the record's item")
+	}
+	if (r.Action == ApplyRepair || r.Action == DecideRepair) && r.Item != nil && !r.Item.Repairable {
+		return refuse(apperr.BadInput, "records of "+r.Item.Code+" are not repairable")
+	}
+	return allow()
+}
+
+func roleName(r Role) string {
+	switch r {
+	case Enterprise:
+		return "the enterprise itself, about its own records"
+	case Operator:
+		return "the platform's operators"
+	case Provider:
+		return "the provider of the record's item"
+	}
+	return string(r)
 }
 
 // findGrant returns an active grant covering the institution's action on the item for the

@@ -357,3 +357,51 @@ func TestGrantStates(t *testing.T) {
 		t.Errorf("another enterprise authorizes: %+v", got)
 	}
 }
+
+func TestWorkflowRoles(t *testing.T) {
+	penalty, _ := mustCatalog(t).Item("admin.penalty")
+	licence, _ := mustCatalog(t).Item("admin.licence")
+	self := Viewer{Enterprise, subject}
+	tests := []struct {
+		name    string
+		action  Action
+		viewer  Viewer
+		subject string
+		item    *catalog.Item
+		ok      bool
+		code    apperr.Code
+	}{
+		{"subject files an objection", FileObjection, self, subject, penalty, true, ""},
+		{"another enterprise files one", FileObjection, Viewer{Enterprise, other}, subject, penalty, false, apperr.Forbidden},
+		{"an institution files one", FileObjection, Viewer{Institution, "DEMO-BANK"}, subject, penalty, false, apperr.Forbidden},
+		{"operator files one", FileObjection, Viewer{Operator, "PLATFORM"}, subject, penalty, false, apperr.Forbidden},
+		{"subject disputes", DisputeObjection, self, subject, penalty, true, ""},
+		{"subject self-reports", SelfReport, self, subject, nil, true, ""},
+		{"subject applies for repair", ApplyRepair, self, subject, penalty, true, ""},
+		{"repair of an unrepairable item", ApplyRepair, self, subject, licence, false, apperr.BadInput},
+		{"operator reviews", ReviewObjection, Viewer{Operator, "PLATFORM"}, subject, penalty, true, ""},
+		{"provider reviews", ReviewObjection, Viewer{Provider, "NDRC"}, subject, penalty, false, apperr.Forbidden},
+		{"operator notifies", NotifyObjection, Viewer{Operator, "PLATFORM"}, subject, penalty, true, ""},
+		{"subject notifies", NotifyObjection, self, subject, penalty, false, apperr.Forbidden},
+		{"operator pauses", PauseObjection, Viewer{Operator, "PLATFORM"}, subject, penalty, true, ""},
+		{"item's provider answers", AnswerObjection, Viewer{Provider, "NDRC"}, subject, penalty, true, ""},
+		{"another provider answers", AnswerObjection, Viewer{Provider, "SAMR"}, subject, penalty, false, apperr.Forbidden},
+		{"operator answers", AnswerObjection, Viewer{Operator, "PLATFORM"}, subject, penalty, false, apperr.Forbidden},
+		{"item's provider decides repair", DecideRepair, Viewer{Provider, "NDRC"}, subject, penalty, true, ""},
+		{"another provider decides repair", DecideRepair, Viewer{Provider, "COURT"}, subject, penalty, false, apperr.Forbidden},
+		{"applicant reads", ReadObjection, self, subject, penalty, true, ""},
+		{"another enterprise reads", ReadObjection, Viewer{Enterprise, other}, subject, penalty, false, apperr.Forbidden},
+		{"item's provider reads", ReadObjection, Viewer{Provider, "NDRC"}, subject, penalty, true, ""},
+		{"another provider reads", ReadObjection, Viewer{Provider, "TAX"}, subject, penalty, false, apperr.Forbidden},
+		{"operator reads", ReadObjection, Viewer{Operator, "PLATFORM"}, subject, penalty, true, ""},
+		{"institution reads", ReadObjection, Viewer{Institution, "DEMO-BANK"}, subject, penalty, false, apperr.Forbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Decide(Request{Viewer: tt.viewer, Subject: tt.subject, Item: tt.item, Action: tt.action, Now: now})
+			if got.Allowed != tt.ok || got.Code != tt.code {
+				t.Fatalf("got allowed=%v code=%q (%s), want %v %q", got.Allowed, got.Code, got.Reason, tt.ok, tt.code)
+			}
+		})
+	}
+}

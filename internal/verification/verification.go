@@ -220,13 +220,15 @@ func (s *Service) evaluate(ctx context.Context, base policy.Request, c claim.Cla
 		}
 		return claim.Evaluate(c, latest(base, cands))
 	default:
-		rows, err := s.pool.Query(ctx, `SELECT occurred_on, ends_on, data, coalesce(data->>'severity', '') FROM records WHERE uscc = $1 AND item = $2`, base.Subject, it.Code)
+		rows, err := s.pool.Query(ctx, `SELECT occurred_on, ends_on, data, coalesce(data->>'severity', ''),
+			repaired_at IS NOT NULL, deleted_at IS NOT NULL, withdrawn_at IS NOT NULL
+			FROM records WHERE uscc = $1 AND item = $2`, base.Subject, it.Code)
 		if err != nil {
 			return claim.Result{}, fmt.Errorf("read records: %w", err)
 		}
 		cands, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candidate, error) {
 			var c candidate
-			err := r.Scan(&c.occurred, &c.ends, &c.data, &c.severity)
+			err := r.Scan(&c.occurred, &c.ends, &c.data, &c.severity, &c.repaired, &c.deleted, &c.withdrawn)
 			return c, err
 		})
 		if err != nil {
@@ -237,10 +239,11 @@ func (s *Service) evaluate(ctx context.Context, base policy.Request, c claim.Cla
 }
 
 type candidate struct {
-	occurred time.Time
-	ends     *time.Time
-	data     []byte
-	severity string
+	occurred                     time.Time
+	ends                         *time.Time
+	data                         []byte
+	severity                     string
+	repaired, deleted, withdrawn bool
 }
 
 // latest returns the payload of the most recent record (by occurredOn) that the policy lets
@@ -249,7 +252,7 @@ func latest(base policy.Request, cands []candidate) []byte {
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].occurred.After(cands[j].occurred) })
 	for _, c := range cands {
 		req := base
-		req.Record = &policy.Record{OccurredOn: c.occurred, EndsOn: c.ends, Severity: c.severity}
+		req.Record = &policy.Record{OccurredOn: c.occurred, EndsOn: c.ends, Severity: c.severity, Repaired: c.repaired, Deleted: c.deleted, Withdrawn: c.withdrawn}
 		if policy.Decide(req).Allowed {
 			return c.data
 		}
