@@ -41,7 +41,9 @@ func TestCreditRepair(t *testing.T) {
 	e.wantCode(e.do(e.enterprise(f.shop), applyRepair, map[string]any{"id": penalty, "c": letter}), "FORBIDDEN")
 	e.wantCode(e.do(me, applyRepair, map[string]any{"id": e.recordID(f.company, "admin.licence", "lic-1"), "c": letter}), "BAD_INPUT")
 
-	var app struct{ ApplyCreditRepair struct{ ID, RecordID, Status, Item string } }
+	var app struct {
+		ApplyCreditRepair struct{ ID, RecordID, Status, Item string }
+	}
 	e.ok(e.do(me, applyRepair, map[string]any{"id": penalty, "c": letter}), &app)
 	if app.ApplyCreditRepair.Status != "PENDING" || app.ApplyCreditRepair.RecordID != penalty {
 		t.Fatalf("application %+v", app)
@@ -82,7 +84,9 @@ func TestCreditRepair(t *testing.T) {
 		t.Fatalf("public commitment records: %+v", cs.Records)
 	}
 	var list struct {
-		RepairApplications struct{ Edges []struct{ Node struct{ Status string } } }
+		RepairApplications struct {
+			Edges []struct{ Node struct{ Status string } }
+		}
 	}
 	e.ok(e.do(me, `{ repairApplications { edges { node { id status item createdAt decidedAt } } } }`, nil), &list)
 	if len(list.RepairApplications.Edges) != 1 || list.RepairApplications.Edges[0].Node.Status != "APPROVED" {
@@ -123,7 +127,9 @@ func TestSelfReports(t *testing.T) {
 	}
 	// Only its author may withdraw it.
 	e.wantCode(e.do(e.enterprise(f.shop), `mutation($id: ID!) { withdrawSelfReport(recordId: $id) { id } }`, map[string]any{"id": rep.ID}), "FORBIDDEN")
-	var wd struct{ WithdrawSelfReport struct{ Annotations []string } }
+	var wd struct {
+		WithdrawSelfReport struct{ Annotations []string }
+	}
 	e.ok(e.do(me, `mutation($id: ID!) { withdrawSelfReport(recordId: $id) { id annotations } }`, map[string]any{"id": rep.ID}), &wd)
 	if !containsStr(wd.WithdrawSelfReport.Annotations, "WITHDRAWN") {
 		t.Fatalf("withdrawn record annotations %v", wd.WithdrawSelfReport.Annotations)
