@@ -9,9 +9,11 @@ import (
 	"context"
 	"creditd/graph/generated"
 	"creditd/graph/model"
+	"creditd/internal/apperr"
 	"creditd/internal/credit"
 	"creditd/internal/grants"
 	"creditd/internal/notice"
+	"creditd/internal/objections"
 	"creditd/internal/usage"
 	"creditd/internal/uscc"
 	"encoding/json"
@@ -63,8 +65,12 @@ func (r *mutationResolver) SubmitRecords(ctx context.Context, item string, recor
 }
 
 // FileObjection is the resolver for the fileObjection field.
-func (r *mutationResolver) FileObjection(ctx context.Context, recordID string, reason string) (*model.Objection, error) {
-	return nil, notImplemented("fileObjection")
+func (r *mutationResolver) FileObjection(ctx context.Context, recordID string, reason string, evidence *string) (*model.Objection, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return objectionOf(r.ObjectionSvc.FileWithEvidence(ctx, v, recordID, reason, str(evidence)))
 }
 
 // ApplyCreditRepair is the resolver for the applyCreditRepair field.
@@ -121,32 +127,56 @@ func (r *mutationResolver) WithdrawSelfReport(ctx context.Context, recordID stri
 
 // ReviewObjection is the resolver for the reviewObjection field.
 func (r *mutationResolver) ReviewObjection(ctx context.Context, id string, platformError bool, note string, correctedData json.RawMessage) (*model.Objection, error) {
-	return nil, notImplemented("reviewObjection")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return objectionOf(r.ObjectionSvc.Review(ctx, v, id, platformError, note, correctedData))
 }
 
 // AnswerObjection is the resolver for the answerObjection field.
 func (r *mutationResolver) AnswerObjection(ctx context.Context, id string, outcome model.ObjectionOutcome, note string, correctedData json.RawMessage) (*model.Objection, error) {
-	return nil, notImplemented("answerObjection")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return objectionOf(r.ObjectionSvc.Answer(ctx, v, id, objections.Outcome(outcome), note, correctedData))
 }
 
 // NotifyObjection is the resolver for the notifyObjection field.
 func (r *mutationResolver) NotifyObjection(ctx context.Context, id string) (*model.Objection, error) {
-	return nil, notImplemented("notifyObjection")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return objectionOf(r.ObjectionSvc.Notify(ctx, v, id))
 }
 
 // DisputeObjection is the resolver for the disputeObjection field.
 func (r *mutationResolver) DisputeObjection(ctx context.Context, id string, reason string) (*model.Objection, error) {
-	return nil, notImplemented("disputeObjection")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return objectionOf(r.ObjectionSvc.Dispute(ctx, v, id, reason))
 }
 
 // PauseObjection is the resolver for the pauseObjection field.
 func (r *mutationResolver) PauseObjection(ctx context.Context, id string, reason string) (*model.Objection, error) {
-	return nil, notImplemented("pauseObjection")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return objectionOf(r.ObjectionSvc.Pause(ctx, v, id, reason))
 }
 
 // ResumeObjection is the resolver for the resumeObjection field.
 func (r *mutationResolver) ResumeObjection(ctx context.Context, id string) (*model.Objection, error) {
-	return nil, notImplemented("resumeObjection")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return objectionOf(r.ObjectionSvc.Resume(ctx, v, id))
 }
 
 // Catalog is the resolver for the catalog field.
@@ -277,17 +307,55 @@ func (r *queryResolver) UsageFeedback(ctx context.Context, from time.Time, to ti
 
 // Objection is the resolver for the objection field.
 func (r *queryResolver) Objection(ctx context.Context, id string) (*model.Objection, error) {
-	return nil, notImplemented("objection")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := r.ObjectionSvc.Get(ctx, v, id)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return objection(o), nil
 }
 
 // Objections is the resolver for the objections field.
 func (r *queryResolver) Objections(ctx context.Context, first *int, after *string) (*model.ObjectionConnection, error) {
-	return nil, notImplemented("objections")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.ObjectionSvc.List(ctx, v, intOr(first, 20), str(after))
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.ObjectionConnection{Edges: make([]*model.ObjectionEdge, 0, len(page.Objections)), PageInfo: &model.PageInfo{HasNextPage: page.HasNext}}
+	for _, o := range page.Objections {
+		conn.Edges = append(conn.Edges, &model.ObjectionEdge{Node: objection(o), Cursor: objections.Cursor(o.ID)})
+	}
+	if page.EndCursor != "" {
+		conn.PageInfo.EndCursor = &page.EndCursor
+	}
+	return conn, nil
 }
 
 // OverdueObjections is the resolver for the overdueObjections field.
 func (r *queryResolver) OverdueObjections(ctx context.Context) ([]*model.Objection, error) {
-	return nil, notImplemented("overdueObjections")
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	os, err := r.ObjectionSvc.Overdue(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Objection, 0, len(os))
+	for _, o := range os {
+		out = append(out, objection(o))
+	}
+	return out, nil
 }
 
 // Mutation returns generated.MutationResolver implementation.

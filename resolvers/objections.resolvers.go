@@ -7,10 +7,28 @@ package resolvers
 
 import (
 	"context"
+	"creditd/graph/generated"
 	"creditd/graph/model"
 	"creditd/internal/apperr"
 	"creditd/internal/repair"
 )
+
+// History is the resolver for the history field.
+func (r *objectionResolver) History(ctx context.Context, obj *model.Objection) ([]*model.ObjectionStep, error) {
+	v, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := r.ObjectionSvc.History(ctx, v, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.ObjectionStep, 0, len(steps))
+	for _, st := range steps {
+		out = append(out, objectionStep(st))
+	}
+	return out, nil
+}
 
 // RepairApplication is the resolver for the repairApplication field.
 func (r *queryResolver) RepairApplication(ctx context.Context, id string) (*model.RepairApplication, error) {
@@ -47,3 +65,8 @@ func (r *queryResolver) RepairApplications(ctx context.Context, first *int, afte
 	}
 	return conn, nil
 }
+
+// Objection returns generated.ObjectionResolver implementation.
+func (r *Resolver) Objection() generated.ObjectionResolver { return &objectionResolver{r} }
+
+type objectionResolver struct{ *Resolver }

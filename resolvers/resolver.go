@@ -11,6 +11,7 @@ import (
 	"creditd/internal/feedback"
 	"creditd/internal/grants"
 	"creditd/internal/ingest"
+	"creditd/internal/objections"
 	"creditd/internal/repair"
 	"creditd/internal/selfreport"
 	"creditd/internal/verification"
@@ -32,6 +33,8 @@ type Resolver struct {
 	Verifier *verification.Service
 	// Feedback reads the access log and usage feedback.
 	Feedback *feedback.Service
+	// Objections runs the objection workflow (异议).
+	ObjectionSvc *objections.Service
 	// Repair handles credit-repair applications.
 	Repair *repair.Service
 	// SelfReports takes the enterprise's self-reported information.

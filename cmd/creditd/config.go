@@ -18,6 +18,7 @@ type config struct {
 	RatePerMin   int
 	Providers    string // CREDITD_PROVIDERS: CODE=URL,… of providers' interfaces
 	VerifyBudget int
+	CalendarDir  string // CREDITD_CALENDAR_DIR: YYYY.yaml files replacing the embedded years
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -29,6 +30,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		CatalogFile: getenv("CREDITD_CATALOG"),
 		RatePerMin:  600,
 		Providers:   getenv("CREDITD_PROVIDERS"),
+		CalendarDir: getenv("CREDITD_CALENDAR_DIR"),
 	}
 	switch m := or(getenv("CREDITD_MODE"), "production"); m {
 	case "development":

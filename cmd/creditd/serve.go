@@ -19,10 +19,15 @@ import (
 	"creditd/internal/server"
 	"creditd/internal/store"
 	"creditd/internal/usage"
+	"creditd/internal/workday"
 )
 
 func serve(ctx context.Context, cfg config, getenv func(string) string, logger *slog.Logger) error {
 	cat, err := catalog.Load(cfg.CatalogFile)
+	if err != nil {
+		return err
+	}
+	cal, err := workday.Load(cfg.CalendarDir)
 	if err != nil {
 		return err
 	}
@@ -87,6 +92,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, logger *
 		Providers:     providers,
 		VerifyBudget:  cfg.VerifyBudget,
 		Usage:         rec,
+		Calendar:      cal,
 	})
 	srv := &http.Server{
 		Addr:              cfg.Addr,

@@ -32,6 +32,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Enterprise() EnterpriseResolver
 	Mutation() MutationResolver
+	Objection() ObjectionResolver
 	Query() QueryResolver
 }
 
@@ -137,7 +138,7 @@ type ComplexityRoot struct {
 		DecideCreditRepair   func(childComplexity int, id string, approve bool, reason *string) int
 		DeleteUsageWebhook   func(childComplexity int) int
 		DisputeObjection     func(childComplexity int, id string, reason string) int
-		FileObjection        func(childComplexity int, recordID string, reason string) int
+		FileObjection        func(childComplexity int, recordID string, reason string, evidence *string) int
 		Grant                func(childComplexity int, input model.GrantInput) int
 		NotifyObjection      func(childComplexity int, id string) int
 		PauseObjection       func(childComplexity int, id string, reason string) int
@@ -152,11 +153,16 @@ type ComplexityRoot struct {
 	}
 
 	Objection struct {
+		CreatedAt   func(childComplexity int) int
 		DueBy       func(childComplexity int) int
+		Evidence    func(childComplexity int) int
+		History     func(childComplexity int) int
 		ID          func(childComplexity int) int
+		Item        func(childComplexity int) int
 		Outcome     func(childComplexity int) int
 		Paused      func(childComplexity int) int
 		Provisional func(childComplexity int) int
+		Reason      func(childComplexity int) int
 		RecordID    func(childComplexity int) int
 		Status      func(childComplexity int) int
 	}
@@ -169,6 +175,16 @@ type ComplexityRoot struct {
 	ObjectionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ObjectionStep struct {
+		Action    func(childComplexity int) int
+		ActorRole func(childComplexity int) int
+		At        func(childComplexity int) int
+		DueBy     func(childComplexity int) int
+		Note      func(childComplexity int) int
+		Outcome   func(childComplexity int) int
+		Status    func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -310,7 +326,7 @@ type MutationResolver interface {
 	RevokeGrant(ctx context.Context, id string) (*model.Grant, error)
 	Verify(ctx context.Context, uscc uscc.Code, item string, claim model.ClaimInput, purpose model.Purpose) (*model.VerifyResult, error)
 	SubmitRecords(ctx context.Context, item string, records []*model.RecordInput) (*model.SubmitResult, error)
-	FileObjection(ctx context.Context, recordID string, reason string) (*model.Objection, error)
+	FileObjection(ctx context.Context, recordID string, reason string, evidence *string) (*model.Objection, error)
 	ApplyCreditRepair(ctx context.Context, recordID string, commitment string) (*model.RepairApplication, error)
 	DecideCreditRepair(ctx context.Context, id string, approve bool, reason *string) (*model.RepairApplication, error)
 	SubmitSelfReport(ctx context.Context, data json.RawMessage, commitment string) (*model.Record, error)
@@ -323,6 +339,9 @@ type MutationResolver interface {
 	ResumeObjection(ctx context.Context, id string) (*model.Objection, error)
 	RegisterUsageWebhook(ctx context.Context, url string) (*model.UsageWebhook, error)
 	DeleteUsageWebhook(ctx context.Context) (bool, error)
+}
+type ObjectionResolver interface {
+	History(ctx context.Context, obj *model.Objection) ([]*model.ObjectionStep, error)
 }
 type QueryResolver interface {
 	Catalog(ctx context.Context) ([]*model.CatalogItem, error)
@@ -778,7 +797,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.FileObjection(childComplexity, args["recordId"].(string), args["reason"].(string)), true
+		return e.ComplexityRoot.Mutation.FileObjection(childComplexity, args["recordId"].(string), args["reason"].(string), args["evidence"].(*string)), true
 	case "Mutation.grant":
 		if e.ComplexityRoot.Mutation.Grant == nil {
 			break
@@ -901,18 +920,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.WithdrawSelfReport(childComplexity, args["recordId"].(string)), true
 
+	case "Objection.createdAt":
+		if e.ComplexityRoot.Objection.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.CreatedAt(childComplexity), true
 	case "Objection.dueBy":
 		if e.ComplexityRoot.Objection.DueBy == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Objection.DueBy(childComplexity), true
+	case "Objection.evidence":
+		if e.ComplexityRoot.Objection.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.Evidence(childComplexity), true
+	case "Objection.history":
+		if e.ComplexityRoot.Objection.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.History(childComplexity), true
 	case "Objection.id":
 		if e.ComplexityRoot.Objection.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Objection.ID(childComplexity), true
+	case "Objection.item":
+		if e.ComplexityRoot.Objection.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.Item(childComplexity), true
 	case "Objection.outcome":
 		if e.ComplexityRoot.Objection.Outcome == nil {
 			break
@@ -931,6 +974,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Objection.Provisional(childComplexity), true
+	case "Objection.reason":
+		if e.ComplexityRoot.Objection.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.Reason(childComplexity), true
 	case "Objection.recordId":
 		if e.ComplexityRoot.Objection.RecordID == nil {
 			break
@@ -969,6 +1018,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ObjectionEdge.Node(childComplexity), true
+
+	case "ObjectionStep.action":
+		if e.ComplexityRoot.ObjectionStep.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObjectionStep.Action(childComplexity), true
+	case "ObjectionStep.actorRole":
+		if e.ComplexityRoot.ObjectionStep.ActorRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObjectionStep.ActorRole(childComplexity), true
+	case "ObjectionStep.at":
+		if e.ComplexityRoot.ObjectionStep.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObjectionStep.At(childComplexity), true
+	case "ObjectionStep.dueBy":
+		if e.ComplexityRoot.ObjectionStep.DueBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObjectionStep.DueBy(childComplexity), true
+	case "ObjectionStep.note":
+		if e.ComplexityRoot.ObjectionStep.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObjectionStep.Note(childComplexity), true
+	case "ObjectionStep.outcome":
+		if e.ComplexityRoot.ObjectionStep.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObjectionStep.Outcome(childComplexity), true
+	case "ObjectionStep.status":
+		if e.ComplexityRoot.ObjectionStep.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObjectionStep.Status(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1644,7 +1736,7 @@ type Mutation {
   "PROVIDER: submit records of its own items, at most 1,000 rows."
   submitRecords(item: String!, records: [RecordInput!]!): SubmitResult!
   "ENTERPRISE: object to one of its own records (异议)."
-  fileObjection(recordId: ID!, reason: String!): Objection!
+  fileObjection(recordId: ID!, reason: String!, evidence: String): Objection!
   "ENTERPRISE: apply for credit repair (信用修复) of one of its own records."
   applyCreditRepair(recordId: ID!, commitment: String!): RepairApplication!
   "PROVIDER of the item: decide a credit-repair application."
@@ -1813,6 +1905,29 @@ extend type Query {
   repairApplication(id: ID!): RepairApplication
   "ENTERPRISE: its applications; PROVIDER: those on its items; OPERATOR: all. Newest first."
   repairApplications(first: Int = 20, after: String): RepairApplicationConnection!
+}
+
+"One step of an objection's history."
+type ObjectionStep {
+  at: DateTime!
+  "FILED, REVIEWED, ANSWERED, NOTIFIED, DISPUTED, PAUSED, RESUMED"
+  action: String!
+  "The role that took the step."
+  actorRole: String!
+  status: ObjectionStatus!
+  outcome: ObjectionOutcome
+  dueBy: DateTime
+  note: String
+}
+
+extend type Objection {
+  "The catalog item of the record."
+  item: String!
+  reason: String!
+  evidence: String
+  createdAt: DateTime!
+  "Every step so far, oldest first."
+  history: [ObjectionStep!]!
 }
 `, BuiltIn: false},
 	{Name: "../schema/usage.graphqls", Input: `enum UsageAction { VIEW REPORT VERIFY SCORE BATCH OPERATOR_VIEW }
@@ -2075,6 +2190,16 @@ func (ec *executionContext) childFields_Objection(ctx context.Context, field gra
 		return ec.fieldContext_Objection_dueBy(ctx, field)
 	case "provisional":
 		return ec.fieldContext_Objection_provisional(ctx, field)
+	case "item":
+		return ec.fieldContext_Objection_item(ctx, field)
+	case "reason":
+		return ec.fieldContext_Objection_reason(ctx, field)
+	case "evidence":
+		return ec.fieldContext_Objection_evidence(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Objection_createdAt(ctx, field)
+	case "history":
+		return ec.fieldContext_Objection_history(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Objection", field.Name)
 }
@@ -2097,6 +2222,26 @@ func (ec *executionContext) childFields_ObjectionEdge(ctx context.Context, field
 		return ec.fieldContext_ObjectionEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ObjectionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ObjectionStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_ObjectionStep_at(ctx, field)
+	case "action":
+		return ec.fieldContext_ObjectionStep_action(ctx, field)
+	case "actorRole":
+		return ec.fieldContext_ObjectionStep_actorRole(ctx, field)
+	case "status":
+		return ec.fieldContext_ObjectionStep_status(ctx, field)
+	case "outcome":
+		return ec.fieldContext_ObjectionStep_outcome(ctx, field)
+	case "dueBy":
+		return ec.fieldContext_ObjectionStep_dueBy(ctx, field)
+	case "note":
+		return ec.fieldContext_ObjectionStep_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ObjectionStep", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2588,6 +2733,14 @@ func (ec *executionContext) field_Mutation_fileObjection_args(ctx context.Contex
 		return nil, err
 	}
 	args["reason"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "evidence",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["evidence"] = arg2
 	return args, nil
 }
 
@@ -4794,7 +4947,7 @@ func (ec *executionContext) _Mutation_fileObjection(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().FileObjection(ctx, fc.Args["recordId"].(string), fc.Args["reason"].(string))
+			return ec.Resolvers.Mutation().FileObjection(ctx, fc.Args["recordId"].(string), fc.Args["reason"].(string), fc.Args["evidence"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Objection) graphql.Marshaler {
@@ -5496,6 +5649,130 @@ func (ec *executionContext) fieldContext_Objection_provisional(_ context.Context
 	return graphql.NewScalarFieldContext("Objection", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Objection_item(ctx context.Context, field graphql.CollectedField, obj *model.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Item, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Objection_reason(ctx context.Context, field graphql.CollectedField, obj *model.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Objection_evidence(ctx context.Context, field graphql.CollectedField, obj *model.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Objection_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Objection_history(ctx context.Context, field graphql.CollectedField, obj *model.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Objection().History(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ObjectionStep) graphql.Marshaler {
+			return ec.marshalNObjectionStep2ᚕᚖcreditdᚋgraphᚋmodelᚐObjectionStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Objection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ObjectionStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ObjectionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ObjectionConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5613,6 +5890,167 @@ func (ec *executionContext) _ObjectionEdge_cursor(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_ObjectionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ObjectionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ObjectionStep_at(ctx context.Context, field graphql.CollectedField, obj *model.ObjectionStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ObjectionStep_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ObjectionStep_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ObjectionStep", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ObjectionStep_action(ctx context.Context, field graphql.CollectedField, obj *model.ObjectionStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ObjectionStep_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ObjectionStep_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ObjectionStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _ObjectionStep_actorRole(ctx context.Context, field graphql.CollectedField, obj *model.ObjectionStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ObjectionStep_actorRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorRole, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ObjectionStep_actorRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ObjectionStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _ObjectionStep_status(ctx context.Context, field graphql.CollectedField, obj *model.ObjectionStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ObjectionStep_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ObjectionStatus) graphql.Marshaler {
+			return ec.marshalNObjectionStatus2creditdᚋgraphᚋmodelᚐObjectionStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ObjectionStep_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ObjectionStep", field, false, false, "ObjectionStatus")
+}
+
+func (ec *executionContext) _ObjectionStep_outcome(ctx context.Context, field graphql.CollectedField, obj *model.ObjectionStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ObjectionStep_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ObjectionOutcome) graphql.Marshaler {
+			return ec.marshalOObjectionOutcome2ᚖcreditdᚋgraphᚋmodelᚐObjectionOutcome(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ObjectionStep_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ObjectionStep", field, false, false, "ObjectionOutcome")
+}
+
+func (ec *executionContext) _ObjectionStep_dueBy(ctx context.Context, field graphql.CollectedField, obj *model.ObjectionStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ObjectionStep_dueBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ObjectionStep_dueBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ObjectionStep", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ObjectionStep_note(ctx context.Context, field graphql.CollectedField, obj *model.ObjectionStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ObjectionStep_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ObjectionStep_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ObjectionStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -9851,38 +10289,64 @@ func (ec *executionContext) _Objection(ctx context.Context, sel ast.SelectionSet
 		case "id":
 			out.Values[i] = ec._Objection_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "recordId":
 			out.Values[i] = ec._Objection_recordId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Objection_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "outcome":
 			out.Values[i] = ec._Objection_outcome(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "paused":
 			out.Values[i] = ec._Objection_paused(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "dueBy":
 			out.Values[i] = ec._Objection_dueBy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "provisional":
 			out.Values[i] = ec._Objection_provisional(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "item":
+			out.Values[i] = ec._Objection_item(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._Objection_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "evidence":
+			out.Values[i] = ec._Objection_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Objection_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Objection_history(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9957,6 +10421,69 @@ func (ec *executionContext) _ObjectionEdge(ctx context.Context, sel ast.Selectio
 		case "cursor":
 			out.Values[i] = ec._ObjectionEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var objectionStepImplementors = []string{"ObjectionStep"}
+
+func (ec *executionContext) _ObjectionStep(ctx context.Context, sel ast.SelectionSet, obj *model.ObjectionStep) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, objectionStepImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ObjectionStep")
+		case "at":
+			out.Values[i] = ec._ObjectionStep_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._ObjectionStep_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actorRole":
+			out.Values[i] = ec._ObjectionStep_actorRole(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ObjectionStep_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._ObjectionStep_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dueBy":
+			out.Values[i] = ec._ObjectionStep_dueBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._ObjectionStep_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -11631,6 +12158,30 @@ func (ec *executionContext) unmarshalNObjectionStatus2creditdᚋgraphᚋmodelᚐ
 
 func (ec *executionContext) marshalNObjectionStatus2creditdᚋgraphᚋmodelᚐObjectionStatus(ctx context.Context, sel ast.SelectionSet, v model.ObjectionStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNObjectionStep2ᚕᚖcreditdᚋgraphᚋmodelᚐObjectionStepᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ObjectionStep) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNObjectionStep2ᚖcreditdᚋgraphᚋmodelᚐObjectionStep(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNObjectionStep2ᚖcreditdᚋgraphᚋmodelᚐObjectionStep(ctx context.Context, sel ast.SelectionSet, v *model.ObjectionStep) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ObjectionStep!")
+		return graphql.Null
+	}
+	return ec._ObjectionStep(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖcreditdᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {

@@ -137,6 +137,13 @@ type Objection struct {
 	DueBy *time.Time `json:"dueBy,omitempty"`
 	// dueBy was computed over a provisional calendar year.
 	Provisional bool `json:"provisional"`
+	// The catalog item of the record.
+	Item      string    `json:"item"`
+	Reason    string    `json:"reason"`
+	Evidence  *string   `json:"evidence,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	// Every step so far, oldest first.
+	History []*ObjectionStep `json:"history"`
 }
 
 type ObjectionConnection struct {
@@ -147,6 +154,19 @@ type ObjectionConnection struct {
 type ObjectionEdge struct {
 	Node   *Objection `json:"node"`
 	Cursor string     `json:"cursor"`
+}
+
+// One step of an objection's history.
+type ObjectionStep struct {
+	At time.Time `json:"at"`
+	// FILED, REVIEWED, ANSWERED, NOTIFIED, DISPUTED, PAUSED, RESUMED
+	Action string `json:"action"`
+	// The role that took the step.
+	ActorRole string            `json:"actorRole"`
+	Status    ObjectionStatus   `json:"status"`
+	Outcome   *ObjectionOutcome `json:"outcome,omitempty"`
+	DueBy     *time.Time        `json:"dueBy,omitempty"`
+	Note      *string           `json:"note,omitempty"`
 }
 
 type PageInfo struct {

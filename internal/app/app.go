@@ -20,6 +20,7 @@ import (
 	"creditd/internal/feedback"
 	"creditd/internal/grants"
 	"creditd/internal/ingest"
+	"creditd/internal/objections"
 	"creditd/internal/orgs"
 	"creditd/internal/ratelimit"
 	"creditd/internal/repair"
@@ -27,6 +28,7 @@ import (
 	"creditd/internal/server"
 	"creditd/internal/store"
 	"creditd/internal/verification"
+	"creditd/internal/workday"
 	"creditd/resolvers"
 )
 
@@ -47,6 +49,8 @@ type Options struct {
 	// VerifyBudget is the verifications per (institution, enterprise, item) in 30 days;
 	// 0 takes the default.
 	VerifyBudget int
+	// Calendar is the working-day calendar of objection deadlines (workday.Default when nil).
+	Calendar *workday.Calendar
 	// Usage commits every response's disclosures before it is sent (a *usage.Recorder). Nil
 	// fails closed: responses that would disclose answer USAGE_NOT_RECORDED.
 	Usage server.UsageRecorder
@@ -56,6 +60,9 @@ type Options struct {
 func Handler(o Options) http.Handler {
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Calendar == nil {
+		o.Calendar = defaultCalendar()
 	}
 	copts := credit.Options{Now: o.Now, Logger: o.Logger}
 	vopts := verification.Options{Budget: o.VerifyBudget, Now: o.Now, Logger: o.Logger}
@@ -69,15 +76,16 @@ func Handler(o Options) http.Handler {
 		Development: o.Development,
 		Limits:      o.Limits,
 		Resolver: &resolvers.Resolver{
-			Cat:         o.Catalog,
-			Credit:      creditSvc,
-			Ingest:      ingest.NewLoader(o.Pool, o.Catalog, ingest.Options{Now: o.Now, Logger: o.Logger}),
-			GrantSvc:    grants.NewService(o.Pool, o.Catalog, orgStore, o.Keys, o.Now),
-			Verifier:    verification.NewService(o.Pool, o.Catalog, vopts),
-			Feedback:    feedback.NewService(o.Pool, o.Now),
-			Repair:      repair.NewService(o.Pool, o.Catalog, o.Now),
-			SelfReports: selfreport.NewService(o.Pool, o.Catalog, o.Now),
-			Clock:       o.Now,
+			Cat:          o.Catalog,
+			Credit:       creditSvc,
+			Ingest:       ingest.NewLoader(o.Pool, o.Catalog, ingest.Options{Now: o.Now, Logger: o.Logger}),
+			GrantSvc:     grants.NewService(o.Pool, o.Catalog, orgStore, o.Keys, o.Now),
+			Verifier:     verification.NewService(o.Pool, o.Catalog, vopts),
+			Feedback:     feedback.NewService(o.Pool, o.Now),
+			ObjectionSvc: objections.NewService(o.Pool, o.Catalog, o.Calendar, o.Now),
+			Repair:       repair.NewService(o.Pool, o.Catalog, o.Now),
+			SelfReports:  selfreport.NewService(o.Pool, o.Catalog, o.Now),
+			Clock:        o.Now,
 		},
 		Usage:          o.Usage,
 		Auth:           auth.NewAuthenticator(auth.NewVerifier(o.Keys.Public(), auth.VerifierOptions{Now: o.Now}), orgStore, o.Logger),
@@ -99,4 +107,13 @@ func (r readiness) Ready(ctx context.Context) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	return store.CheckMigrated(ctx, r.pool)
+}
+
+// defaultCalendar is the embedded calendar, which is validated by the workday tests.
+func defaultCalendar() *workday.Calendar {
+	c, err := workday.Default()
+	if err != nil {
+		panic("embedded working-day calendar: " + err.Error())
+	}
+	return c
 }

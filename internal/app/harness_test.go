@@ -55,6 +55,7 @@ func (c *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQ
 func (c *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
 
 type env struct {
+	clock  atomic.Pointer[time.Time] // the service's clock; starts at now
 	t      *testing.T
 	rec    *usage.Recorder
 	srv    *httptest.Server
@@ -104,6 +105,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		limits = *o.limits
 	}
 	e := &env{t: t, pool: pool, keys: keys, trips: trips, orgs: orgs.NewStore(pool)}
+	e.setNow(now)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// The usage log records at the wall clock: events are checked against it.
 	e.rec = usage.NewRecorder(pool, usage.RecorderOptions{Logger: logger})
@@ -111,7 +113,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Cleanup(e.rec.Close)
 	opts := app.Options{
 		Pool: pool, Redis: rdb, Catalog: cat, Keys: keys, Development: o.development,
-		Limits: limits, RatePerMinute: o.ratePerMin, Now: func() time.Time { return now },
+		Limits: limits, RatePerMinute: o.ratePerMin, Now: e.now,
 		Logger: logger, VerifyBudget: o.verifyBudget, Usage: e.rec,
 	}
 	if o.sim {
@@ -156,9 +158,15 @@ func newEnv(t *testing.T, o envOptions) *env {
 	return e
 }
 
+// now is the service's clock.
+func (e *env) now() time.Time { return *e.clock.Load() }
+
+// setNow moves the service's clock.
+func (e *env) setNow(t time.Time) { e.clock.Store(&t) }
+
 func (e *env) token(role auth.Role, org string) string {
 	e.t.Helper()
-	tok, err := auth.Mint(e.keys, auth.MintParams{Role: role, Org: org, Now: now, TTL: time.Hour})
+	tok, err := auth.Mint(e.keys, auth.MintParams{Role: role, Org: org, Now: e.now(), TTL: time.Hour})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -293,11 +293,10 @@ type ndjsonSource struct {
 	v    *validator
 	line int
 	buf  []byte
-	keys map[string]string // object keys interned across lines
 }
 
 func newNDJSONSource(r io.Reader, v *validator) *ndjsonSource {
-	return &ndjsonSource{r: bufio.NewReaderSize(r, 256<<10), v: v, keys: map[string]string{}}
+	return &ndjsonSource{r: bufio.NewReaderSize(r, 256<<10), v: v}
 }
 
 var ndjsonFields = []string{"sourceId", "uscc", "occurredOn", "endsOn", "data"}
@@ -362,8 +361,8 @@ func (s *ndjsonSource) reject(sourceID, reason string) *Rejection {
 	return &Rejection{Line: s.line, SourceID: sourceID, Reason: reason}
 }
 
-func (s *ndjsonSource) parse(line []byte) (prepared, *Rejection, error) {
-	if !utf8.Valid(line) {
+func (s *ndjsonSource) parse(raw []byte) (prepared, *Rejection, error) {
+	if !utf8.Valid(raw) {
 		return prepared{}, s.reject("", "line is not valid UTF-8 (files must be UTF-8)"), nil
 	}
 	var (
@@ -374,16 +373,34 @@ func (s *ndjsonSource) parse(line []byte) (prepared, *Rejection, error) {
 		hasData  bool
 		notAnObj string
 	)
-	p := jsonParser{b: line, keys: s.keys}
+	p := jsonParser{b: string(raw)} // one copy; values are substrings of it
 	p.space()
 	var err error
 	if p.i < len(p.b) && p.b[p.i] == '{' {
 		err = p.members(func(key string) error {
+			i := slices.Index(ndjsonFields, key)
+			if i == 4 && p.i < len(p.b) && p.b[p.i] == '{' {
+				// The payload is parsed straight into sorted members.
+				ms := make([]member, 0, 8)
+				err := p.members(func(k string) error {
+					v, err := p.value(2)
+					if err != nil {
+						return err
+					}
+					ms = append(ms, member{k, v})
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				data, hasData = newKVObject(ms), true
+				return nil
+			}
 			v, err := p.value(1)
 			if err != nil {
 				return err
 			}
-			switch i := slices.Index(ndjsonFields, key); {
+			switch {
 			case i < 0:
 				if unknown == "" {
 					unknown = key
@@ -431,14 +448,14 @@ func (s *ndjsonSource) parse(line []byte) (prepared, *Rejection, error) {
 	}
 	var obj object
 	if hasData && data != nil {
-		m, ok := data.(map[string]any)
+		kv, ok := data.(kvObject)
 		if !ok {
 			if _, reason := s.v.scalars(s.line, fields[0], fields[1], fields[2], fields[3]); reason != "" {
 				return prepared{}, s.reject(sourceID, reason), nil
 			}
 			return prepared{}, s.reject(sourceID, "data: must be a JSON object, got "+kindOf(data)), nil
 		}
-		obj = mapObject(m)
+		obj = kv
 	}
 	pr, reason := s.v.fields(s.line, fields[0], fields[1], fields[2], fields[3], obj)
 	if reason != "" {

@@ -14,7 +14,7 @@ import (
 // encoding/json yields with UseNumber: map[string]any (a repeated key keeps its last value),
 // []any, string, json.Number, bool and nil; lone surrogates become U+FFFD. Nesting is
 // limited to maxDepth levels.
-func parseJSON(b []byte) (any, error) {
+func parseJSON(b string) (any, error) {
 	p := jsonParser{b: b}
 	p.space()
 	v, err := p.value(0)
@@ -28,14 +28,11 @@ func parseJSON(b []byte) (any, error) {
 	return v, nil
 }
 
+// jsonParser parses a string: strings and numbers without escapes are substrings of it.
 type jsonParser struct {
-	b    []byte
-	i    int
-	keys map[string]string // interned object keys, when not nil
+	b string
+	i int
 }
-
-// maxInterned bounds the interned keys of one parser.
-const maxInterned = 4096
 
 type jsonSyntaxError struct {
 	msg    string
@@ -52,7 +49,7 @@ func (p *jsonParser) unexpected(context string) error {
 	if p.i >= len(p.b) {
 		return &jsonSyntaxError{msg: "unexpected end of input " + context, offset: p.i}
 	}
-	r, _ := utf8.DecodeRune(p.b[p.i:])
+	r, _ := utf8.DecodeRuneInString(p.b[p.i:])
 	return p.errorf("invalid character %q %s", r, context)
 }
 
@@ -94,7 +91,7 @@ func (p *jsonParser) value(depth int) (any, error) {
 }
 
 func (p *jsonParser) literal(word string) error {
-	if len(p.b)-p.i >= len(word) && string(p.b[p.i:p.i+len(word)]) == word {
+	if len(p.b)-p.i >= len(word) && p.b[p.i:p.i+len(word)] == word {
 		p.i += len(word)
 		return nil
 	}
@@ -136,7 +133,7 @@ func (p *jsonParser) members(each func(key string) error) error {
 		if p.i >= len(p.b) || p.b[p.i] != '"' {
 			return p.unexpected("looking for the beginning of an object key")
 		}
-		k, err := p.key()
+		k, err := p.str()
 		if err != nil {
 			return err
 		}
@@ -236,42 +233,6 @@ func (p *jsonParser) number() (any, error) {
 	return json.Number(p.b[start:p.i]), nil
 }
 
-// key parses an object key, reusing the string of a key seen before.
-func (p *jsonParser) key() (string, error) {
-	if p.keys == nil {
-		return p.str()
-	}
-	start := p.i + 1
-	end := p.plainEnd(start)
-	if end < 0 {
-		return p.str()
-	}
-	if k, ok := p.keys[string(p.b[start:end])]; ok {
-		p.i = end + 1
-		return k, nil
-	}
-	k := string(p.b[start:end])
-	if len(p.keys) < maxInterned {
-		p.keys[k] = k
-	}
-	p.i = end + 1
-	return k, nil
-}
-
-// plainEnd returns the position of the closing quote of a string starting at start that has
-// no escapes or control characters, or -1.
-func (p *jsonParser) plainEnd(start int) int {
-	for i := start; i < len(p.b); i++ {
-		switch c := p.b[i]; {
-		case c == '"':
-			return i
-		case c == '\\' || c < 0x20:
-			return -1
-		}
-	}
-	return -1
-}
-
 // str parses a string starting at the opening quote.
 func (p *jsonParser) str() (string, error) {
 	p.i++ // '"'
@@ -280,7 +241,7 @@ func (p *jsonParser) str() (string, error) {
 		c := p.b[p.i]
 		switch {
 		case c == '"':
-			s := string(p.b[start:p.i])
+			s := p.b[start:p.i]
 			p.i++
 			return s, nil
 		case c == '\\':
@@ -364,7 +325,7 @@ func (p *jsonParser) hex4() (rune, bool) {
 	if len(p.b)-p.i < 4 {
 		return 0, false
 	}
-	n, err := strconv.ParseUint(string(p.b[p.i:p.i+4]), 16, 32)
+	n, err := strconv.ParseUint(p.b[p.i:p.i+4], 16, 32)
 	if err != nil {
 		return 0, false
 	}

@@ -61,7 +61,7 @@ func TestProviderPaths(t *testing.T) {
 			}
 		}},
 	}
-	for i, tt := range tests {
+	for _, tt := range tests {
 		t.Run(string(tt.outcome), func(t *testing.T) {
 			ok := mustOf(t)
 			rec := e.penalty(e.a, "P-"+string(tt.outcome))
@@ -137,7 +137,6 @@ func TestProviderPaths(t *testing.T) {
 			if steps[2].Outcome != tt.outcome || !strings.Contains(steps[2].Note, note) {
 				t.Errorf("answer step = %+v", steps[2])
 			}
-			_ = i
 		})
 	}
 }
@@ -630,7 +629,7 @@ func TestGetAndList(t *testing.T) {
 	_, err := e.svc.Get(e.ctx, e.operator, unknown)
 	wantCode(t, err, apperr.NotFound)
 
-	list := func(v policy.Viewer, first int, after string) Page {
+	list := func(t *testing.T, v policy.Viewer, first int, after string) Page {
 		t.Helper()
 		p, err := e.svc.List(e.ctx, v, first, after)
 		if err != nil {
@@ -652,22 +651,22 @@ func TestGetAndList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := list(tt.v, 0, "")
+			p := list(t, tt.v, 0, "")
 			if fmtIDs(ids(p.Objections)) != fmtIDs(tt.want) || p.HasNext {
 				t.Errorf("List = %v (next %v), want %v", ids(p.Objections), p.HasNext, tt.want)
 			}
 		})
 	}
 
-	p1 := list(e.operator, 2, "")
+	p1 := list(t, e.operator, 2, "")
 	if fmtIDs(ids(p1.Objections)) != fmtIDs([]string{oB.ID, oA2.ID}) || !p1.HasNext || p1.EndCursor != Cursor(oA2.ID) {
 		t.Errorf("page 1 = %v next %v cursor %q", ids(p1.Objections), p1.HasNext, p1.EndCursor)
 	}
-	p2 := list(e.operator, 2, p1.EndCursor)
+	p2 := list(t, e.operator, 2, p1.EndCursor)
 	if fmtIDs(ids(p2.Objections)) != fmtIDs([]string{oA1.ID}) || p2.HasNext {
 		t.Errorf("page 2 = %v next %v", ids(p2.Objections), p2.HasNext)
 	}
-	p3 := list(e.operator, 2, p2.EndCursor)
+	p3 := list(t, e.operator, 2, p2.EndCursor)
 	if len(p3.Objections) != 0 || p3.HasNext || p3.EndCursor != "" {
 		t.Errorf("page 3 = %+v", p3)
 	}

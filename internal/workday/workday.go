@@ -253,7 +253,7 @@ func EndOfDay(d time.Time) time.Time {
 func (c *Calendar) day(d time.Time) (work, provisional bool, err error) {
 	y, ok := c.years[d.Year()]
 	if !ok {
-		return false, false, fmt.Errorf("%w for %d (needed for %s); an operator must add calendar/%d.yaml",
+		return false, false, fmt.Errorf("%w for %d (needed for %s); an operator must provide %d.yaml",
 			ErrNoData, d.Year(), d.Format(time.DateOnly), d.Year())
 	}
 	return y.work[d.YearDay()-1], y.status == Provisional, nil
