@@ -22,6 +22,7 @@ import (
 	"creditd/internal/store"
 	"creditd/internal/testdb"
 	"creditd/internal/usage"
+	"creditd/internal/workday"
 )
 
 // noRecording stands in for the usage recorder to measure what recording costs. It exists
@@ -103,12 +104,20 @@ func newReportEnv(b *testing.B) *reportEnv {
 	rec := usage.NewRecorder(pool, usage.RecorderOptions{Logger: logger})
 	go func() { _ = rec.Run(ctx) }()
 	b.Cleanup(rec.Close)
-	opts := app.Options{Pool: pool, Catalog: cat, Keys: keys, Limits: server.DefaultLimits(), Logger: logger}
+	cal, err := workday.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := app.Options{Pool: pool, Catalog: cat, Keys: keys, Limits: server.DefaultLimits(), Logger: logger, Calendar: cal}
 	env := &reportEnv{}
 	opts.Usage = rec
-	env.on = app.Handler(opts)
+	if env.on, err = app.Handler(opts); err != nil {
+		b.Fatal(err)
+	}
 	opts.Usage = noRecording{}
-	env.off = app.Handler(opts)
+	if env.off, err = app.Handler(opts); err != nil {
+		b.Fatal(err)
+	}
 	if env.token, err = auth.Mint(keys, auth.MintParams{Role: auth.RoleInstitution, Org: "DEMO-BANK", TTL: 2 * time.Hour}); err != nil {
 		b.Fatal(err)
 	}

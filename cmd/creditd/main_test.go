@@ -22,6 +22,7 @@ import (
 	"creditd/internal/store"
 	"creditd/internal/testdb"
 	"creditd/internal/usage"
+	"creditd/internal/workday"
 )
 
 type cli struct {
@@ -80,8 +81,16 @@ func (c *cli) query(token, q string, vars map[string]any) map[string]any {
 	rec := usage.NewRecorder(pool, usage.RecorderOptions{})
 	go func() { _ = rec.Run(ctx) }()
 	defer rec.Close()
-	srv := httptest.NewServer(app.Handler(app.Options{Pool: pool, Catalog: cat, Keys: keys, Limits: server.DefaultLimits(), Usage: rec,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	cal, err := workday.Default()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	h, err := app.Handler(app.Options{Pool: pool, Catalog: cat, Keys: keys, Limits: server.DefaultLimits(), Usage: rec, Calendar: cal,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))

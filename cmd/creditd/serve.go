@@ -80,7 +80,7 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, logger *
 			logger.Error("usage workers stopped with an error", "err", err)
 		}
 	}()
-	handler := app.Handler(app.Options{
+	handler, err := app.Handler(app.Options{
 		Pool:          pool,
 		Redis:         rdb,
 		Catalog:       cat,
@@ -94,6 +94,9 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, logger *
 		Usage:         rec,
 		Calendar:      cal,
 	})
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           handler,

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -49,21 +50,32 @@ type Options struct {
 	// VerifyBudget is the verifications per (institution, enterprise, item) in 30 days;
 	// 0 takes the default.
 	VerifyBudget int
-	// Calendar is the working-day calendar of objection deadlines (workday.Default when nil).
+	// Calendar is the working-day calendar of objection deadlines.
 	Calendar *workday.Calendar
 	// Usage commits every response's disclosures before it is sent (a *usage.Recorder). Nil
 	// fails closed: responses that would disclose answer USAGE_NOT_RECORDED.
 	Usage server.UsageRecorder
 }
 
-// Handler returns the service's HTTP handler.
-func Handler(o Options) http.Handler {
+// Handler returns the service's HTTP handler. Pool, Catalog, Keys and Calendar are required.
+func Handler(o Options) (http.Handler, error) {
+	switch {
+	case o.Pool == nil:
+		return nil, errors.New("app: no database pool")
+	case o.Catalog == nil:
+		return nil, errors.New("app: no catalog")
+	case o.Keys == nil:
+		return nil, errors.New("app: no signing keys")
+	case o.Calendar == nil:
+		return nil, errors.New("app: no working-day calendar")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Calendar == nil {
-		o.Calendar = defaultCalendar()
-	}
+
 	copts := credit.Options{Now: o.Now, Logger: o.Logger}
 	vopts := verification.Options{Budget: o.VerifyBudget, Now: o.Now, Logger: o.Logger}
 	if o.Providers != nil {
@@ -97,7 +109,7 @@ func Handler(o Options) http.Handler {
 	if o.Redis != nil && o.RatePerMinute > 0 {
 		cfg.RateLimiter = ratelimit.New(o.Redis, o.RatePerMinute, time.Minute, "creditd:rate:", o.Logger)
 	}
-	return server.New(cfg)
+	return server.New(cfg), nil
 }
 
 type readiness struct{ pool *pgxpool.Pool }
@@ -107,13 +119,4 @@ func (r readiness) Ready(ctx context.Context) error {
 		return fmt.Errorf("database: %w", err)
 	}
 	return store.CheckMigrated(ctx, r.pool)
-}
-
-// defaultCalendar is the embedded calendar, which is validated by the workday tests.
-func defaultCalendar() *workday.Calendar {
-	c, err := workday.Default()
-	if err != nil {
-		panic("embedded working-day calendar: " + err.Error())
-	}
-	return c
 }

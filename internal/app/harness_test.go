@@ -27,6 +27,7 @@ import (
 	"creditd/internal/store"
 	"creditd/internal/testdb"
 	"creditd/internal/usage"
+	"creditd/internal/workday"
 )
 
 // now is the fixed clock of these tests: 2026-11-27 12:00 in Shanghai.
@@ -135,7 +136,14 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Cleanup(client.Close)
 		opts.Providers = client
 	}
-	srv := httptest.NewServer(app.Handler(opts))
+	if opts.Calendar, err = workday.Default(); err != nil {
+		t.Fatal(err)
+	}
+	h, err := app.Handler(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	e.srv, e.client = srv, srv.Client()
 	for _, in := range []orgs.Institution{
