@@ -59,60 +59,6 @@ func (m mapObject) appendJSON(dst []byte, canonical bool) ([]byte, bool, *fieldE
 	return appendValue(dst, map[string]any(m), canonical, 0)
 }
 
-// kvObject is a decoded JSON object as members sorted by key, each key once: cheaper to
-// build and to encode than a map for the small objects of bulk files.
-type kvObject []member
-
-type member struct {
-	key   string
-	value any
-}
-
-// newKVObject sorts members by key; of repeated keys the last one wins, as in a map.
-func newKVObject(ms []member) kvObject {
-	slices.SortStableFunc(ms, func(a, b member) int { return strings.Compare(a.key, b.key) })
-	out := ms[:0]
-	for i, m := range ms {
-		if i+1 < len(ms) && ms[i+1].key == m.key {
-			continue
-		}
-		out = append(out, m)
-	}
-	return kvObject(out)
-}
-
-func (o kvObject) field(key string) (any, bool) {
-	for _, m := range o {
-		if m.key == key {
-			return m.value, true
-		}
-	}
-	return nil, false
-}
-
-func (o kvObject) appendJSON(dst []byte, canonical bool) ([]byte, bool, *fieldError) {
-	dst = append(dst, '{')
-	differs := false
-	for i, m := range o {
-		if strings.IndexByte(m.key, 0) >= 0 {
-			return dst, false, &fieldError{msg: `keys must not contain the NUL character (\u0000)`}
-		}
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, m.key)
-		dst = append(dst, ':')
-		var d bool
-		var ferr *fieldError
-		dst, d, ferr = appendValue(dst, m.value, canonical, 1)
-		if ferr != nil {
-			return dst, false, ferr.under("." + m.key)
-		}
-		differs = differs || d
-	}
-	return append(dst, '}'), differs, nil
-}
-
 // encode returns the stored form of obj and its canonical form (which may share memory with
 // the stored form when both are equal).
 func encode(obj object) (stored, canon []byte, err error) {

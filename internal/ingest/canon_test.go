@@ -3,11 +3,10 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestContentHashIsSemantic(t *testing.T) {
@@ -89,42 +88,57 @@ func TestIsNumber(t *testing.T) {
 	}
 }
 
-// TestParseJSONMatchesEncodingJSON checks the bulk parser against encoding/json with UseNumber
-// (on valid UTF-8, which callers check first).
-func TestParseJSONMatchesEncodingJSON(t *testing.T) {
-	inputs := []string{
-		`{}`, `[]`, `null`, `true`, `false`, `0`, `-1.5e3`, `"x"`,
-		`{"a":1,"b":[1,2,{"c":null}],"d":"e","f":true,"g":false}`,
-		` { "a" : [ ] , "b" : { } } `,
-		`{"a":1,"a":2}`,
-		`"\u00e9\n\t\"\\\/\b\f\r"`, `"\ud83d\ude00"`, `"\ud83d"`, `"\ud83dx"`, `"\ud83d\u0041"`, `"\ude00\ud83d"`,
-		`"中文 text"`, `"日本\u8a9e"`,
-		`{"a":}`, `{"a" 1}`, `{a:1}`, `{"a":1,}`, `[1,]`, `[1 2]`, `{"a":1`, `"abc`, `"a\x"`, `"\u12"`,
-		`01`, `-`, `1.`, `1e`, `.5`, `+1`, `tru`, `nul`, `[`, ``, `   `, `{"a":1}x`, `{"a":"b"}{}`,
-		"\"a\tb\"", `{"a":-0}`, `[1e400]`, `{"":""}`,
+// TestDecodeJSON checks the decoding shared by Submit and the NDJSON loader: numbers stay as
+// sent, a repeated key keeps its last value, and errors name the problem and its position.
+func TestDecodeJSON(t *testing.T) {
+	valid := []struct {
+		in   string
+		want any
+	}{
+		{`{"a":1.50,"b":-0,"c":1e2,"d":123456789012345678901234567890}`,
+			map[string]any{"a": json.Number("1.50"), "b": json.Number("-0"), "c": json.Number("1e2"), "d": json.Number("123456789012345678901234567890")}},
+		{`{"a":1,"a":{"x":true},"b":[null,false,"s"]}`, map[string]any{"a": map[string]any{"x": true}, "b": []any{nil, false, "s"}}},
+		{` { "a" : [ ] , "b" : { } } ` + "\r", map[string]any{"a": []any{}, "b": map[string]any{}}},
+		{`"\u00e9\n\"\\\/\ud83d\ude00\ud83d"`, "é\n\"\\/😀\uFFFD"},
+		{`[1e400]`, []any{json.Number("1e400")}},
+		{`null`, nil},
 	}
-	for _, in := range inputs {
-		got, gotErr := parseJSON(in)
-		dec := json.NewDecoder(strings.NewReader(in))
-		dec.UseNumber()
-		var want any
-		wantErr := dec.Decode(&want)
-		if wantErr == nil {
-			if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-				wantErr = errors.New("trailing data")
-			}
+	for _, tc := range valid {
+		got, err := decodeJSON([]byte(tc.in))
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("decodeJSON(%s) = %#v, %v; want %#v", tc.in, got, err, tc.want)
 		}
-		if (gotErr != nil) != (wantErr != nil) {
-			t.Errorf("parseJSON(%q): error %v, encoding/json: %v", in, gotErr, wantErr)
+	}
+	invalid := []struct{ in, want string }{
+		{`{"a":}`, "invalid character '}' looking for beginning of value (at byte 6)"},
+		{`{"a" 1}`, "invalid character '1' after object key (at byte 6)"},
+		{`{a:1}`, "invalid character 'a' looking for beginning of object key string (at byte 2)"},
+		{`{"a":1,}`, "invalid character '}' looking for beginning of object key string (at byte 8)"},
+		{`[1 2]`, "invalid character '2' after array element (at byte 4)"},
+		{`{"a":01}`, "invalid character '1' after object key:value pair (at byte 7)"},
+		{`{"a":0x10}`, "invalid character 'x' after object key:value pair (at byte 7)"},
+		{`{"a":+1}`, "invalid character '+' looking for beginning of value (at byte 6)"},
+		{`{"a":nan}`, "invalid character 'a' in literal null (expecting 'u') (at byte 7)"},
+		{`"a\x"`, "invalid character 'x' in string escape code (at byte 4)"},
+		{`"\u12"`, `invalid character '"' in \u hexadecimal character escape (at byte 6)`},
+		{"\"a\tb\"", `invalid character '\t' in string literal (at byte 3)`},
+		{`{"a":1`, "unexpected end of input"},
+		{`"abc`, "unexpected end of input"},
+		{`1.`, "unexpected end of input"},
+		{``, "unexpected end of input"},
+		{`{"a":1}x`, "unexpected data after the value"},
+		{`{"a":"b"}{}`, "unexpected data after the value"},
+		{strings.Repeat("[", 20000) + strings.Repeat("]", 20000), "exceeded max depth"},
+	}
+	for _, tc := range invalid {
+		v, err := decodeJSON([]byte(tc.in))
+		if err == nil {
+			t.Errorf("decodeJSON(%.30s) = %#v, want an error", tc.in, v)
 			continue
 		}
-		if gotErr == nil && !reflect.DeepEqual(got, want) {
-			t.Errorf("parseJSON(%q) = %#v, encoding/json gives %#v", in, got, want)
+		if got := jsonErrText(err); !strings.Contains(got, tc.want) {
+			t.Errorf("decodeJSON(%.30s): error %q, want %q", tc.in, got, tc.want)
 		}
-	}
-	deep := strings.Repeat("[", maxDepth+2) + strings.Repeat("]", maxDepth+2)
-	if _, err := parseJSON(deep); err == nil || !strings.Contains(err.Error(), "nested deeper") {
-		t.Errorf("deep nesting: %v", err)
 	}
 }
 
@@ -142,5 +156,51 @@ func TestStoredPayloadKeepsNumbersAsSent(t *testing.T) {
 	}
 	if want := `{"a":"x\"y","b":1.5,"c":[100,{"y":2,"z":1}]}`; string(canon) != want {
 		t.Errorf("canonical = %s, want %s", canon, want)
+	}
+}
+
+// TestFormatsAgree checks that a record sent through Submit, NDJSON or CSV is stored and
+// hashed alike, so that loading it again in another way is a duplicate.
+func TestFormatsAgree(t *testing.T) {
+	today := time.Date(2026, 6, 15, 0, 0, 0, 0, time.UTC)
+	c := code(t, 1)
+	v := newValidator("admin.penalty", today)
+	want, reason := v.row(1, "S-1", c, "2025-01-02", "2025-03-04",
+		json.RawMessage(`{"severity":"minor","amount":1.50,"note":"a, \"b\"","count":3}`))
+	if reason != "" {
+		t.Fatal(reason)
+	}
+
+	line := `{"data":{"count":3,"amount":1.5,"severity":"ordinary","note":"a, \"b\"","severity":"minor"},` +
+		`"endsOn":"2025-03-04","occurredOn":"2025-01-02","uscc":"` + strings.ToLower(c) + `","sourceId":"S-1"}`
+	nd, rej, err := newNDJSONSource(strings.NewReader(line), v).next()
+	if err != nil || rej != nil {
+		t.Fatalf("ndjson: %v %v", rej, err)
+	}
+
+	file := "source_id,uscc,occurred_on,ends_on,note,severity,amount,count,empty\n" +
+		"S-1," + c + `,2025-01-02,2025-03-04,"a, ""b""",minor,1.50,3,` + "\n"
+	src, err := newCSVSource(strings.NewReader(file), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, rej, err := src.next()
+	if err != nil || rej != nil {
+		t.Fatalf("csv: %v %v", rej, err)
+	}
+
+	for name, got := range map[string]prepared{"ndjson": nd, "csv": cs} {
+		if !bytes.Equal(got.hash, want.hash) {
+			t.Errorf("%s hash differs from Submit's: %s vs %s", name, got.data, want.data)
+		}
+		if got.uscc != want.uscc || got.sourceID != want.sourceID || !got.occurred.Equal(want.occurred) || !got.ends.Equal(want.ends) {
+			t.Errorf("%s row %+v, Submit row %+v", name, got, want)
+		}
+	}
+	if string(cs.data) != string(want.data) {
+		t.Errorf("csv stored %s, Submit stored %s", cs.data, want.data)
+	}
+	if want := `{"amount":1.5,"count":3,"note":"a, \"b\"","severity":"minor"}`; string(nd.data) != want {
+		t.Errorf("ndjson stored %s, want %s", nd.data, want)
 	}
 }

@@ -63,13 +63,16 @@ const progressEvery = time.Second
 // rules of Submit, an unknown format, a wrong CSV header, an unreadable file) are errors; bad
 // rows are rejected one by one with their physical line number and passed to onReject (in
 // line order, after the chunk holding them commits), and the other rows land. onProgress is
-// called about once a second and once at the end. Either callback may be nil; both are called
-// from the calling goroutine.
+// called once a second (counting the rows read and the outcomes committed so far) and once at
+// the end with the totals. Either callback may be nil; both are called from the calling
+// goroutine, never concurrently.
 //
-// Rows are merged in chunks of Options.ChunkSize rows, one transaction each; a sourceId
-// repeated in the file starts a new chunk, so that repetitions apply in order. If the load
-// fails part way, the chunks already committed stay: loading is idempotent, so the same file
-// can be loaded again. The returned Progress holds the totals so far, also on error.
+// Rows are merged in chunks of Options.ChunkSize rows; the rows of a chunk are split into
+// lanes by sourceId and each lane's part is merged by its own transaction, the lanes at once.
+// A sourceId repeated in the file starts a new chunk, so that repetitions apply in order. If
+// the load fails part way, what was committed stays: loading is idempotent, so the same file
+// can be loaded again. The returned Progress holds the totals of the chunks completed, also
+// on error.
 func (l *Loader) LoadFile(ctx context.Context, provider, item string, format Format, r io.Reader, onReject func(Rejection), onProgress func(Progress)) (Progress, error) {
 	start := time.Now()
 	var total Progress
@@ -122,15 +125,38 @@ func (l *Loader) LoadFile(ctx context.Context, provider, item string, format For
 	})
 
 	var mergeErr error
-	lastReport := start
+	report := func() {
+		total.Rows = int(rowsRead.Load())
+		total.Elapsed = time.Since(start)
+		onProgress(total)
+	}
+	ticker := time.NewTicker(progressEvery)
+	defer ticker.Stop()
 	results := make([]laneResult, lanes)
 chunks:
-	for rejected := range order {
-		for i := range laneOut {
-			select {
-			case results[i] = <-laneOut[i]:
-			case <-pctx.Done():
+	for {
+		var rejected []Rejection
+		select {
+		case r, ok := <-order:
+			if !ok {
 				break chunks
+			}
+			rejected = r
+		case <-ticker.C:
+			report()
+			continue
+		}
+		for i := range laneOut {
+		wait:
+			for {
+				select {
+				case results[i] = <-laneOut[i]:
+					break wait
+				case <-ticker.C:
+					report()
+				case <-pctx.Done():
+					break chunks
+				}
 			}
 			if results[i].err != nil {
 				mergeErr = results[i].err
@@ -149,12 +175,6 @@ chunks:
 			onReject(x)
 		}
 		total.Rejected += len(rejected)
-		if now := time.Now(); now.Sub(lastReport) >= progressEvery {
-			lastReport = now
-			total.Rows = int(rowsRead.Load())
-			total.Elapsed = now.Sub(start)
-			onProgress(total)
-		}
 	}
 	cancel()
 	wg.Wait()
@@ -357,111 +377,66 @@ func trimEOL(b []byte) []byte {
 	return bytes.TrimSuffix(b, []byte("\r"))
 }
 
+// reject returns a rejection of the current line. sourceID is copied: it may share memory
+// with the decoded line.
 func (s *ndjsonSource) reject(sourceID, reason string) *Rejection {
-	return &Rejection{Line: s.line, SourceID: sourceID, Reason: reason}
+	return &Rejection{Line: s.line, SourceID: strings.Clone(sourceID), Reason: reason}
 }
 
 func (s *ndjsonSource) parse(raw []byte) (prepared, *Rejection, error) {
 	if !utf8.Valid(raw) {
 		return prepared{}, s.reject("", "line is not valid UTF-8 (files must be UTF-8)"), nil
 	}
-	var (
-		fields   [4]string // sourceId, uscc, occurredOn, endsOn
-		badType  [4]string
-		unknown  string
-		data     any
-		hasData  bool
-		notAnObj string
-	)
-	p := jsonParser{b: string(raw)} // one copy; values are substrings of it
-	p.space()
-	var err error
-	if p.i < len(p.b) && p.b[p.i] == '{' {
-		err = p.members(func(key string) error {
-			i := slices.Index(ndjsonFields, key)
-			if i == 4 && p.i < len(p.b) && p.b[p.i] == '{' {
-				// The payload is parsed straight into sorted members.
-				ms := make([]member, 0, 8)
-				err := p.members(func(k string) error {
-					v, err := p.value(2)
-					if err != nil {
-						return err
-					}
-					ms = append(ms, member{k, v})
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-				data, hasData = newKVObject(ms), true
-				return nil
-			}
-			v, err := p.value(1)
-			if err != nil {
-				return err
-			}
-			switch {
-			case i < 0:
-				if unknown == "" {
-					unknown = key
-				}
-			case i == 4:
-				data, hasData = v, true
-			default:
-				switch x := v.(type) {
-				case string:
-					fields[i], badType[i] = x, ""
-				case nil: // null: the validator reports required fields
-					fields[i], badType[i] = "", ""
-				default:
-					badType[i] = fmt.Sprintf("%s: must be a string, got %s", key, kindOf(x))
-				}
-			}
-			return nil
-		})
-	} else {
-		var v any
-		if v, err = p.value(0); err == nil {
-			notAnObj = "line must be a JSON object, got " + kindOf(v)
-		}
-	}
-	if err == nil {
-		p.space()
-		if p.i < len(p.b) {
-			err = p.errorf("unexpected data after the value")
-		}
-	}
+	v, err := decodeJSON(raw)
 	if err != nil {
-		return prepared{}, s.reject("", "line is not valid JSON: "+err.Error()), nil
+		return prepared{}, s.reject("", "line is not valid JSON: "+jsonErrText(err)), nil
 	}
-	if notAnObj != "" {
-		return prepared{}, s.reject("", notAnObj), nil
+	rec, ok := v.(map[string]any)
+	if !ok {
+		return prepared{}, s.reject("", "line must be a JSON object, got "+kindOf(v)), nil
 	}
-	sourceID := fields[0]
-	if unknown != "" {
+	sourceID, _ := rec["sourceId"].(string)
+	if unknown := unknownField(rec); unknown != "" {
 		return prepared{}, s.reject(sourceID, fmt.Sprintf("unknown field %q (expected %s)", clip(unknown, 40), strings.Join(ndjsonFields, ", "))), nil
 	}
-	for _, r := range badType {
-		if r != "" {
-			return prepared{}, s.reject(sourceID, r), nil
+	var fields [4]string // sourceId, uscc, occurredOn, endsOn
+	for i, key := range ndjsonFields[:len(fields)] {
+		switch x := rec[key].(type) {
+		case string:
+			fields[i] = x
+		case nil: // absent or null: the validator reports required fields
+		default:
+			return prepared{}, s.reject(sourceID, fmt.Sprintf("%s: must be a string, got %s", key, kindOf(x))), nil
 		}
 	}
 	var obj object
-	if hasData && data != nil {
-		kv, ok := data.(kvObject)
+	if data := rec["data"]; data != nil {
+		m, ok := data.(map[string]any)
 		if !ok {
 			if _, reason := s.v.scalars(s.line, fields[0], fields[1], fields[2], fields[3]); reason != "" {
 				return prepared{}, s.reject(sourceID, reason), nil
 			}
 			return prepared{}, s.reject(sourceID, "data: must be a JSON object, got "+kindOf(data)), nil
 		}
-		obj = kv
+		obj = mapObject(m)
 	}
 	pr, reason := s.v.fields(s.line, fields[0], fields[1], fields[2], fields[3], obj)
 	if reason != "" {
 		return prepared{}, s.reject(sourceID, reason), nil
 	}
 	return pr, nil, nil
+}
+
+// unknownField returns the first, in key order, of the fields of rec that an NDJSON line may
+// not have, or "" if there is none. Field names are matched exactly.
+func unknownField(rec map[string]any) string {
+	unknown := ""
+	for k := range rec {
+		if !slices.Contains(ndjsonFields, k) && (unknown == "" || k < unknown) {
+			unknown = k
+		}
+	}
+	return unknown
 }
 
 // csvFixed are the first columns of a CSV file, in order.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 type loadOutcome struct {
@@ -234,6 +235,81 @@ func TestLoadNDJSON(t *testing.T) {
 	}
 	if got := countRecords(t, pool, "admin.penalty"); got != before {
 		t.Fatalf("records after reload = %d, want %d", got, before)
+	}
+}
+
+// TestNDJSONLines checks how NDJSON lines are read, without a database: line numbers, the
+// reasons of rejected lines and the limits on payloads.
+func TestNDJSONLines(t *testing.T) {
+	c := code(t, 1)
+	rec := func(fields string) string {
+		return `{"sourceId":"S","uscc":"` + c + `","occurredOn":"2025-01-01",` + fields + `}`
+	}
+	nested := func(depth int) string { // a number nested depth levels deep in the payload
+		return `"data":` + strings.Repeat(`{"a":`, depth) + `1` + strings.Repeat(`}`, depth)
+	}
+	syntaxErr := rec(`"data":{"a":}`)
+	tests := []struct {
+		line string
+		want string // a fragment of the reason; "" means accepted
+	}{
+		{"\uFEFF" + rec(`"data":{"a":1}`), ""}, // line 1: a byte-order mark is ignored
+		{"", "-"},                              // blank lines are skipped, but counted
+		{rec(`"endsOn":null,"data":{"a":[1.50,"x",true,null]}`), ""},
+		{syntaxErr, fmt.Sprintf("line is not valid JSON: invalid character '}' looking for beginning of value (at byte %d)", strings.Index(syntaxErr, ":}")+2)},
+		{rec(`"data":{}`) + ` {}`, "line is not valid JSON: unexpected data after the value"},
+		{rec(`"data":{"a":1`), "line is not valid JSON: unexpected end of input"},
+		{`"a string"`, "line must be a JSON object, got a string"},
+		{rec(`"data":{},"SourceId":"S"`), `unknown field "SourceId" (expected sourceId, uscc, occurredOn, endsOn, data)`},
+		{rec(`"data":{},"z":1,"y":2`), `unknown field "y"`},
+		{`{"sourceId":"S","uscc":91330100,"occurredOn":"2025-01-01","data":{}}`, "uscc: must be a string, got a number"},
+		{rec(`"endsOn":true,"data":{}`), "endsOn: must be a string, got a boolean"},
+		{`{"sourceId":["S"],"data":{}}`, "sourceId: must be a string, got an array"},
+		{rec(`"data":null`), "data: required"},
+		{rec(`"data":"x"`), "data: must be a JSON object, got a string"},
+		{rec(nested(64)), ""},
+		{rec(nested(65)), "nested deeper than 64 levels"},
+		{rec(`"data":{"a":{"b":"x\u0000y"}}`), `data.a.b: strings must not contain the NUL character`},
+		{rec(`"data":{"a\u0000":1}`), "keys must not contain the NUL character"},
+		{rec(`"data":{"n":1e999999}`), "data.n: number 1e999999 is out of range"},
+		{rec(`"data":{"a":"` + strings.Repeat("x", MaxDataBytes) + `"}`), "data: larger than 1048576 bytes"},
+		{rec(`"data":{"a":"` + "\xff" + `"}`), "line is not valid UTF-8"},
+		{`{"occurredOn":"2025-01-01","data":{}}`, "sourceId: required"},
+	}
+	lines := make([]string, len(tests))
+	for i, tc := range tests {
+		lines[i] = tc.line
+	}
+	src := newNDJSONSource(strings.NewReader(strings.Join(lines, "\r\n")), newValidator("honour", time.Date(2026, 6, 15, 0, 0, 0, 0, time.UTC)))
+	var got []string
+	for {
+		p, rej, err := src.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case rej != nil:
+			for len(got) < rej.Line-1 {
+				got = append(got, "-")
+			}
+			got = append(got, rej.Reason)
+		default:
+			for len(got) < p.line-1 {
+				got = append(got, "-")
+			}
+			got = append(got, "")
+		}
+	}
+	if len(got) != len(tests) {
+		t.Fatalf("read %d lines, want %d: %q", len(got), len(tests), got)
+	}
+	for i, tc := range tests {
+		if (tc.want == "") != (got[i] == "") || !strings.Contains(got[i], tc.want) {
+			t.Errorf("line %d: reason %q, want %q", i+1, clip(got[i], 120), tc.want)
+		}
 	}
 }
 

@@ -1,8 +1,10 @@
 // Package ingest loads credit records pushed by data providers for `collected` catalog items:
 // small batches through Submit (the submitRecords mutation) and large NDJSON or CSV files
-// through LoadFile. Both paths share one merge: rows are validated in Go, copied into a
-// temporary staging table and merged with set-based SQL, one transaction per chunk,
-// serialized per (provider, item) with a transaction-scoped advisory lock.
+// through LoadFile. Both paths share one merge: rows are validated in Go, the stored records
+// of their sourceIds are looked up in one set-based query, new records are copied in with
+// COPY, and corrections go through a temporary staging table and set-based SQL that keeps
+// the previous version. Each chunk of a load is one transaction, serialized with the other
+// loads of the same (provider, item) and sourceIds by a transaction-scoped advisory lock.
 //
 // Loading is idempotent on (provider, item, sourceId): the same row again is a duplicate, the
 // same sourceId with different content is a correction (the previous version is kept in
@@ -26,7 +28,9 @@ import (
 // MaxSubmitRows is the largest number of rows one Submit call accepts.
 const MaxSubmitRows = 1000
 
-// DefaultChunkSize is the number of file rows merged per transaction unless Options says otherwise.
+// DefaultChunkSize is the number of file rows merged per transaction unless Options says
+// otherwise. Larger chunks revisit fewer index pages per row; a chunk of this size takes
+// about 50 MB of memory, and a load keeps up to three in flight.
 const DefaultChunkSize = 100000
 
 // Registration is the item whose records define which enterprises exist.

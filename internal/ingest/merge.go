@@ -1,14 +1,14 @@
 package ingest
 
 import (
-	"slices"
-	"strings"
-
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -36,8 +36,8 @@ var stageColumns = []string{"old_id", "uscc", "occurred_on", "ends_on", "data", 
 var recordColumns = []string{"uscc", "id", "provider", "item", "source_id", "occurred_on", "ends_on",
 	"data", "content_hash", "version", "created_at", "updated_at"}
 
-// lockSQL serializes loads of one (provider, item) so that the check that a sourceId belongs
-// to one enterprise is race-free.
+// lockSQL serializes the loads of one lane of one (provider, item), so that the check that a
+// sourceId belongs to one enterprise is race-free.
 const lockSQL = `SELECT pg_advisory_xact_lock(hashtextextended('creditd.ingest:' || $1::text || '/' || $2::text || '#' || $3::int, 0))`
 
 // Lanes partition the sourceIds of an item (by a hash of the sourceId) so that a large file
@@ -45,7 +45,8 @@ const lockSQL = `SELECT pg_advisory_xact_lock(hashtextextended('creditd.ingest:'
 // each lane has its own advisory lock, so loads touching the same sourceId are still
 // serialized: a file lane locks its lane, Submit locks every lane (in order, so never
 // deadlocking). Registration loads use a single lane, because the enterprise row they
-// refresh is shared by all the registration records of an enterprise.
+// refresh is shared by all the registration records of an enterprise. Every loader of one
+// database must use the same number of lanes.
 const maxLanes = 2
 
 // lanesFor is the number of lanes a file load of item uses.
@@ -120,7 +121,7 @@ var probeByKey = []string{`SET LOCAL enable_hashjoin = off`, `SET LOCAL enable_m
 const enterpriseSQL = `INSERT INTO enterprises AS e (uscc, name, region_code, industry_code, size, subject_type, updated_at)
 SELECT r.uscc, r.data->>'name', r.data->>'region_code', r.data->>'industry_code',
        r.data->>'size', r.data->>'subject_type', $2::timestamptz
-FROM unnest($3::text[]) AS s(uscc)
+FROM (SELECT DISTINCT uscc FROM unnest($3::text[]) AS u(uscc)) s
 CROSS JOIN LATERAL (
 	SELECT uscc, data FROM records
 	WHERE uscc = s.uscc AND item = $1
@@ -146,8 +147,9 @@ func (o *outcome) add(x outcome) {
 	o.rejected = append(o.rejected, x.rejected...)
 }
 
-// merge applies rounds of validated rows in one transaction holding the locks of lanes. Within a round sourceIds are
-// unique; a sourceId repeated in a load starts a new round so that it is applied in order.
+// merge applies rounds of validated rows in one transaction holding the locks of lanes.
+// Within a round sourceIds are unique; a sourceId repeated in a load starts a new round so
+// that it is applied in order.
 func (l *Loader) merge(ctx context.Context, provider, item string, lanes []int, rounds [][]prepared) (outcome, error) {
 	var out outcome
 	tx, err := l.pool.Begin(ctx)
@@ -264,6 +266,11 @@ func (l *Loader) mergeRound(ctx context.Context, tx pgx.Tx, provider, item strin
 			out.rejected = append(out.rejected, Rejection{Line: r.line, SourceID: r.sourceID,
 				Reason: fmt.Sprintf("uscc: unknown enterprise %s (no %s record)", r.uscc, Registration)})
 		case !found:
+			id, err := uuid.NewV7()
+			if err != nil {
+				return out, fmt.Errorf("record id: %w", err)
+			}
+			r.id = id
 			out.accepted++
 			fresh = append(fresh, r)
 		case bytes.Equal(ex.hash, r.hash):

@@ -225,6 +225,22 @@ func TestSubmit(t *testing.T) {
 		if name != "杭州更名科技有限公司" || region != "330108" || size != "small" {
 			t.Fatalf("updated enterprise = %s %s %s", name, region, size)
 		}
+		// Of several registration records, the latest by occurredOn describes the enterprise,
+		// whatever the order they arrive in.
+		rows := []Row{
+			{SourceID: "REG-X2", USCC: d, OccurredOn: "2024-01-01", Data: json.RawMessage(`{"name":"杭州二次变更有限公司","size":"medium"}`)},
+			{SourceID: "REG-X1", USCC: d, OccurredOn: "2020-01-01", Data: json.RawMessage(`{"name":"杭州一次变更有限公司"}`)},
+		}
+		if res, err := l.Submit(ctx, "SAMR", Registration, rows); err != nil || res.Accepted != 2 {
+			t.Fatalf("more registrations: %+v, %v", res, err)
+		}
+		var regionPtr *string
+		if err := pool.QueryRow(ctx, `SELECT name, region_code, size FROM enterprises WHERE uscc = $1`, d).Scan(&name, &regionPtr, &size); err != nil {
+			t.Fatal(err)
+		}
+		if name != "杭州二次变更有限公司" || regionPtr != nil || size != "medium" {
+			t.Fatalf("enterprise after more registrations = %s %v %s", name, regionPtr, size)
+		}
 		// Records of the new enterprise are now accepted.
 		if res, err := l.Submit(ctx, "NDRC", "admin.penalty", []Row{penalty("AFTER-REG", d, "2025-01-01", `{"severity":"minor"}`)}); err != nil || res.Accepted != 1 {
 			t.Fatalf("penalty after registration: %+v, %v", res, err)

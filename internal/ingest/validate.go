@@ -11,7 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
+	gojson "github.com/goccy/go-json"
 
 	"creditd/internal/uscc"
 )
@@ -25,10 +25,10 @@ const (
 	maxDepth = 64
 )
 
-// prepared is a validated row, ready to be staged.
+// prepared is a validated row, ready to be merged.
 type prepared struct {
 	line     int
-	id       [16]byte
+	id       [16]byte // set when the row turns out to be a new record
 	sourceID string
 	uscc     string
 	occurred time.Time
@@ -40,13 +40,12 @@ type prepared struct {
 
 // validator checks rows of one item against the rules of that item and the date "today".
 type validator struct {
-	item    string
 	today   time.Time
-	payload func(object) string
+	payload func(object) string // nil when the item has no payload rules
 }
 
 func newValidator(item string, today time.Time) *validator {
-	return &validator{item: item, today: today, payload: payloadRules[item]}
+	return &validator{today: today, payload: payloadRule(item)}
 }
 
 // row validates a row whose payload is raw JSON (Submit). It returns the prepared row, or a
@@ -103,7 +102,9 @@ func (v *validator) scalars(line int, sourceID, rawUSCC, occurredOn, endsOn stri
 	if hasEnds && ends.Before(occurred) {
 		return prepared{}, fmt.Sprintf("endsOn: %s is before occurredOn %s", ends.Format(time.DateOnly), occurred.Format(time.DateOnly))
 	}
-	return prepared{line: line, sourceID: sourceID, uscc: string(code), occurred: occurred, ends: ends, hasEnds: hasEnds}, ""
+	// Cloned: the inputs may be substrings of a whole line, which the row should not keep alive.
+	return prepared{line: line, sourceID: strings.Clone(sourceID), uscc: strings.Clone(string(code)),
+		occurred: occurred, ends: ends, hasEnds: hasEnds}, ""
 }
 
 // finish checks the payload against the item's rules, encodes it and identifies the row.
@@ -124,12 +125,6 @@ func (v *validator) finish(p prepared, data object) (prepared, string) {
 	if p.hasEnds {
 		endsText = p.ends.Format(time.DateOnly)
 	}
-	id, err := uuid.NewV7()
-	if err != nil {
-		// The system random source failed; no row can be identified.
-		return prepared{}, "internal: cannot generate a record id"
-	}
-	p.id = id
 	p.data = stored
 	p.hash = hashContent(p.occurred.Format(time.DateOnly), endsText, canon)
 	return p, ""
@@ -176,14 +171,9 @@ func decodeObject(raw json.RawMessage) (map[string]any, string) {
 	if !utf8.Valid(raw) {
 		return nil, "data: not valid UTF-8"
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := decodeJSON(raw)
+	if err != nil {
 		return nil, "data: not valid JSON: " + jsonErrText(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, "data: not valid JSON: unexpected data after the object"
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
@@ -192,8 +182,30 @@ func decodeObject(raw json.RawMessage) (map[string]any, string) {
 	return obj, ""
 }
 
+// errTrailingData reports input left after a JSON value.
+var errTrailingData = errors.New("unexpected data after the value")
+
+// decodeJSON decodes one JSON value (RFC 8259) as encoding/json decodes it into an any, with
+// numbers as json.Number so that they stay exactly as sent: map[string]any (a repeated key
+// keeps its last value), []any, string, json.Number, bool or nil. Anything but white space
+// after the value is an error. Decoded strings share memory with a private copy of raw, so
+// callers copy the ones they keep beyond the row at hand.
+func decodeJSON(raw []byte) (any, error) {
+	dec := gojson.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.DecodeWithOption(&v, gojson.DecodeNoCopyString()); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errTrailingData
+	}
+	return v, nil
+}
+
+// jsonErrText describes an error of decodeJSON.
 func jsonErrText(err error) string {
-	var se *json.SyntaxError
+	var se *gojson.SyntaxError
 	if errors.As(err, &se) {
 		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
 	}
@@ -229,10 +241,15 @@ func clip(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-// payloadRules are the payload fields the platform relies on (API.md, "Record payloads").
-var payloadRules = map[string]func(object) string{
-	Registration:    registrationRule,
-	"admin.penalty": penaltyRule,
+// payloadRule returns the check of the payload fields the platform relies on for item.
+func payloadRule(item string) func(object) string {
+	switch item {
+	case Registration:
+		return registrationRule
+	case "admin.penalty":
+		return penaltyRule
+	}
+	return nil
 }
 
 var (

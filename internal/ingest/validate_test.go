@@ -110,7 +110,7 @@ func TestRowValidation(t *testing.T) {
 				if reason != "" {
 					t.Fatalf("rejected: %s", reason)
 				}
-				if p.uscc != good || p.line != 7 || len(p.hash) != 32 || p.id == [16]byte{} {
+				if p.uscc != good || p.line != 7 || len(p.hash) != 32 {
 					t.Fatalf("prepared row = %+v", p)
 				}
 				if !json.Valid(p.data) {
