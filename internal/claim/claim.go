@@ -32,6 +32,8 @@
 package claim
 
 import (
+	"creditd/internal/jsonnum"
+
 	"bytes"
 	"encoding/json"
 	"strings"
@@ -116,7 +118,7 @@ func prepare(c Claim) (prepared, error) {
 		if v == "" {
 			return prepared{}, apperr.New(apperr.BadInput, "claim.value: EQ on field %q needs a non-empty value", c.Field)
 		}
-		if isNumberText(v) {
+		if jsonnum.Valid(v) {
 			return prepared{}, apperr.New(apperr.BadInput, "claim.value: EQ applies to non-numeric fields only; compare numbers on field %q with GE or LE", c.Field)
 		}
 		return prepared{claim: Claim{Field: c.Field, Op: EQ, Value: v}}, nil
@@ -216,7 +218,7 @@ func classify(field string, raw json.RawMessage) (hidden, error) {
 		if s == "" {
 			return hidden{kind: missing}, nil
 		}
-		if !isNumberText(s) {
+		if !jsonnum.Valid(s) {
 			return hidden{kind: text, text: s}, nil
 		}
 		raw = json.RawMessage(s)

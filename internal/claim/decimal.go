@@ -1,6 +1,8 @@
 package claim
 
 import (
+	"creditd/internal/jsonnum"
+
 	"errors"
 	"strings"
 )
@@ -25,7 +27,7 @@ var errNotNumber = errors.New("not a decimal number")
 // leading "+", no leading zeros, no surrounding spaces). The exponent part may have at most
 // nine digits.
 func ParseDecimal(s string) (Decimal, error) {
-	if !isNumberText(s) {
+	if !jsonnum.Valid(s) {
 		return Decimal{}, errNotNumber
 	}
 	neg := s[0] == '-'
@@ -71,48 +73,6 @@ func ParseDecimal(s string) (Decimal, error) {
 	return Decimal{neg: neg, digits: trimmed, exp: exp}, nil
 }
 
-// isNumberText reports whether s is a number in JSON syntax (RFC 8259). It is the same rule
-// the CSV loader uses to store a cell as a number.
-func isNumberText(s string) bool {
-	i, n := 0, len(s)
-	if i < n && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < n && s[i] == '0':
-		i++
-	case i < n && s[i] >= '1' && s[i] <= '9':
-		for i < n && isDigit(s[i]) {
-			i++
-		}
-	default:
-		return false
-	}
-	if i < n && s[i] == '.' {
-		i++
-		if i == n || !isDigit(s[i]) {
-			return false
-		}
-		for i < n && isDigit(s[i]) {
-			i++
-		}
-	}
-	if i < n && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < n && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if i == n || !isDigit(s[i]) {
-			return false
-		}
-		for i < n && isDigit(s[i]) {
-			i++
-		}
-	}
-	return i == n
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // Sign returns -1, 0 or +1.
 func (d Decimal) Sign() int {

@@ -185,46 +185,6 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// isNumber reports whether s is a number in JSON syntax.
-func isNumber(s string) bool {
-	i, n := 0, len(s)
-	if i < n && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < n && s[i] == '0':
-		i++
-	case i < n && s[i] >= '1' && s[i] <= '9':
-		for i < n && isDigit(s[i]) {
-			i++
-		}
-	default:
-		return false
-	}
-	if i < n && s[i] == '.' {
-		i++
-		if i == n || !isDigit(s[i]) {
-			return false
-		}
-		for i < n && isDigit(s[i]) {
-			i++
-		}
-	}
-	if i < n && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < n && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if i == n || !isDigit(s[i]) {
-			return false
-		}
-		for i < n && isDigit(s[i]) {
-			i++
-		}
-	}
-	return i == n
-}
-
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // canonNumber returns the canonical spelling of a JSON number literal: no exponent, no

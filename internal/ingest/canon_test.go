@@ -76,18 +76,6 @@ func TestCanonNumber(t *testing.T) {
 	}
 }
 
-func TestIsNumber(t *testing.T) {
-	for s, want := range map[string]bool{
-		"0": true, "-1": true, "12.50": true, "1e5": true, "1E-5": true, "-0.5e+3": true,
-		"": false, "01": false, "+1": false, ".5": false, "1.": false, "1e": false, "0x10": false,
-		"NaN": false, "Infinity": false, " 1": false, "1 ": false, "1,000": false, "330106": true,
-	} {
-		if got := isNumber(s); got != want {
-			t.Errorf("isNumber(%q) = %v, want %v", s, got, want)
-		}
-	}
-}
-
 // TestDecodeJSON checks the decoding shared by Submit and the NDJSON loader: numbers stay as
 // sent, a repeated key keeps its last value, and errors name the problem and its position.
 func TestDecodeJSON(t *testing.T) {

@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"creditd/internal/jsonnum"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -566,7 +568,7 @@ func (o csvObject) field(key string) (any, bool) {
 }
 
 func cellValue(cell string) any {
-	if isNumber(cell) {
+	if jsonnum.Valid(cell) {
 		return json.Number(cell)
 	}
 	return cell
@@ -587,7 +589,7 @@ func (o csvObject) appendJSON(dst []byte, canonical bool) ([]byte, bool, *fieldE
 		dst = append(dst, o.layout.quoted[i]...)
 		var d bool
 		var err *fieldError
-		if isNumber(cell) {
+		if jsonnum.Valid(cell) {
 			dst, d, err = appendNumber(dst, cell, canonical)
 		} else {
 			dst, d, err = appendText(dst, cell)
