@@ -73,7 +73,6 @@ func ParseDecimal(s string) (Decimal, error) {
 	return Decimal{neg: neg, digits: trimmed, exp: exp}, nil
 }
 
-
 // Sign returns -1, 0 or +1.
 func (d Decimal) Sign() int {
 	switch {
