@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"creditd/internal/store"
 )
 
 // config is the process configuration, from the environment only.
@@ -72,4 +77,17 @@ func or(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// openMigrated connects to the database and checks that every migration is applied.
+func openMigrated(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
+	pool, err := store.Open(ctx, cfg.DatabaseURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.CheckMigrated(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("%w: run creditd migrate", err)
+	}
+	return pool, nil
 }

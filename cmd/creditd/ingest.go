@@ -13,7 +13,6 @@ import (
 
 	"creditd/internal/catalog"
 	"creditd/internal/ingest"
-	"creditd/internal/store"
 )
 
 // maxPrintedRejections bounds the rejections printed one by one; the count is always given.
@@ -56,14 +55,11 @@ func ingestCmd(ctx context.Context, cfg config, args []string, logger *slog.Logg
 		return fmt.Errorf("ingest: %w", err)
 	}
 	defer file.Close()
-	pool, err := store.Open(ctx, cfg.DatabaseURL, nil)
+	pool, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := store.CheckMigrated(ctx, pool); err != nil {
-		return fmt.Errorf("%w: run creditd migrate", err)
-	}
 	loader := ingest.NewLoader(pool, cat, ingest.Options{Logger: logger})
 
 	out := bufio.NewWriter(stdout)

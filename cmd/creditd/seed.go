@@ -11,7 +11,6 @@ import (
 	"creditd/internal/ingest"
 	"creditd/internal/orgs"
 	"creditd/internal/seed"
-	"creditd/internal/store"
 )
 
 // fixtures names the demo enterprises that documentation and examples refer to.
@@ -49,14 +48,11 @@ func seedCmd(ctx context.Context, cfg config, args []string, logger *slog.Logger
 	if err != nil {
 		return err
 	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL, nil)
+	pool, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := store.CheckMigrated(ctx, pool); err != nil {
-		return fmt.Errorf("%w: run creditd migrate", err)
-	}
 	sum, err := seed.Demo(ctx, seed.DemoParams{
 		Orgs:        orgs.NewStore(pool),
 		Loader:      ingest.NewLoader(pool, cat, ingest.Options{Logger: logger}),

@@ -35,14 +35,11 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, logger *
 	if err != nil {
 		return err
 	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL, nil)
+	pool, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := store.CheckMigrated(ctx, pool); err != nil {
-		return fmt.Errorf("%w: run creditd migrate", err)
-	}
 	ropts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return fmt.Errorf("parse REDIS_URL: %w", err)
