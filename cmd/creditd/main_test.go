@@ -352,3 +352,20 @@ func TestUsageVerifyFindsTampering(t *testing.T) {
 		t.Fatalf("verify output does not name the altered event %s:\n%s", id, out)
 	}
 }
+
+func TestProductionRefusesPlainProviders(t *testing.T) {
+	c := newCLI(t)
+	c.env["CREDITD_MODE"] = "production"
+	c.env["CREDITD_ADDR"] = "127.0.0.1:0"
+	if _, err := auth.CreateKey(c.env["CREDITD_KEY_DIR"], time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c.env["CREDITD_PROVIDERS"] = "TAX=http://127.0.0.1:8091/TAX"
+	if _, _, err := c.run("serve"); err == nil || !strings.Contains(err.Error(), "https") {
+		t.Fatalf("plain http provider in production: %v", err)
+	}
+	c.env["CREDITD_PROVIDERS"] = "TAX=https://tax.example/api"
+	if _, _, err := c.run("serve"); err == nil || !strings.Contains(err.Error(), "CREDITD_PROVIDER_SECRET_TAX") {
+		t.Fatalf("provider without a secret in production: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -52,6 +53,11 @@ func serve(ctx context.Context, cfg config, getenv func(string) string, logger *
 		eps, err := connector.ParseProviders(cfg.Providers, getenv)
 		if err != nil {
 			return fmt.Errorf("CREDITD_PROVIDERS: %w", err)
+		}
+		if !cfg.Development {
+			if err := productionEndpoints(eps); err != nil {
+				return err
+			}
 		}
 		providers, err = connector.New(connector.Options{Providers: eps, Logger: logger})
 		if err != nil {
@@ -136,4 +142,18 @@ func migrate(ctx context.Context, cfg config, stdout io.Writer) error {
 	}
 	_, err = fmt.Fprintln(stdout, "migrations applied")
 	return err
+}
+
+// productionEndpoints refuses providers' interfaces that would carry enterprises' data in the
+// clear or unauthenticated: production needs https and a secret for every provider.
+func productionEndpoints(eps map[string]connector.Endpoint) error {
+	for code, ep := range eps {
+		if !strings.HasPrefix(ep.BaseURL, "https://") {
+			return fmt.Errorf("CREDITD_PROVIDERS: provider %s must be reached over https in production", code)
+		}
+		if ep.Secret == "" {
+			return fmt.Errorf("provider %s has no secret: set CREDITD_PROVIDER_SECRET_%s", code, code)
+		}
+	}
+	return nil
 }
