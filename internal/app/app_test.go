@@ -177,7 +177,8 @@ func TestInstitutionReadsPublicSectionsOnly(t *testing.T) {
 	}
 	// No hint of the hidden penalties anywhere in the answer.
 	raw, _ := json.Marshal(d)
-	for _, hidden := range []string{"pen-ordinary-old", "pen-minor", "OUTSIDE_DISCLOSURE", "7号", "37"} {
+	// (Record ids are hex and may hold "37": look for the payload itself.)
+	for _, hidden := range []string{"pen-ordinary-old", "pen-minor", "OUTSIDE_DISCLOSURE", "7号", `"headcount":37`} {
 		if bytes.Contains(raw, []byte(hidden)) {
 			t.Errorf("institution's answer mentions %q", hidden)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -320,12 +321,13 @@ func TestUsageWebhook(t *testing.T) {
 	e.wantCode(e.do(e.bank(), `mutation($u: String!) { registerUsageWebhook(url: $u) { url } }`, map[string]any{"u": recv.URL}), "FORBIDDEN")
 	e.ok(e.do(e.bank(), reportQuery, map[string]any{"u": f.company, "p": "LOAN_APPLICATION"}), nil)
 
-	seq := usage.NewSequencer(e.pool, e.keys, usage.SequencerOptions{Margin: time.Nanosecond, Now: func() time.Time { return time.Now().Add(time.Second) }})
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	seq := usage.NewSequencer(e.pool, e.keys, usage.SequencerOptions{Margin: time.Nanosecond, Logger: quiet, Now: func() time.Time { return time.Now().Add(time.Second) }})
 	if err := seq.SealOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	clock := time.Now()
-	del := usage.NewDeliverer(e.pool, usage.DelivererOptions{BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Now: func() time.Time { return clock }})
+	del := usage.NewDeliverer(e.pool, usage.DelivererOptions{BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond, Logger: quiet, Now: func() time.Time { return clock }})
 	for i := 0; i < 10; i++ {
 		clock = clock.Add(time.Second)
 		if _, err := del.DeliverOnce(context.Background()); err != nil {
