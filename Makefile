@@ -6,9 +6,9 @@ GO ?= go
 run: ## serve the demo in development mode (starts PostgreSQL and Redis if needed)
 	scripts/run.sh
 
-test: services ## vet and run every test against real PostgreSQL and Redis
+test: services ## vet and run every test (with the race detector) against real PostgreSQL and Redis
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
 
 build:
 	$(GO) build -o bin/creditd ./cmd/creditd
