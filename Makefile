@@ -1,7 +1,7 @@
 # creditd — see README.md.
 GO ?= go
 
-.PHONY: run test build vet generate bench bench-ingest services
+.PHONY: run test build vet generate bench services
 
 run: ## serve the demo in development mode (starts PostgreSQL and Redis if needed)
 	scripts/run.sh
